@@ -14,3 +14,5 @@ public sealed partial record NoFfnLayout;
 public sealed partial record DenseFfnLayout;
 public sealed partial record MoeLayout;
 public sealed partial class TensorNames;
+public static partial class MemoryPlan;
+public static partial class LayoutHash;

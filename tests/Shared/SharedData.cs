@@ -13,7 +13,9 @@ public static class SharedData
     public static string? Root => s_root.Value;
 
     /// <summary>The repository root (the folder that holds EdgeJamba.sln).</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => s_repoRoot.Value;
+
+    private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
 
     /// <summary>Path of <paramref name="relative"/> inside the shared folder; skips the test when absent.</summary>
     public static string RequireDirectory(string relative)
@@ -33,16 +35,25 @@ public static class SharedData
             return env;
         }
         string candidate = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+        // The repository root is resolved lazily so EDGEJAMBA_SHARED works from anywhere.
         return Directory.Exists(Path.Combine(candidate, "reference")) ? candidate : null;
     }
 
     private static string FindRepoRoot()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeJamba.sln")))
+        // Test binaries normally sit under the checkout; with --artifacts-path elsewhere, the working directory does.
+        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            dir = dir.Parent;
+            var dir = new DirectoryInfo(start);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeJamba.sln")))
+            {
+                dir = dir.Parent;
+            }
+            if (dir is not null)
+            {
+                return dir.FullName;
+            }
         }
-        return dir?.FullName ?? throw new InvalidOperationException("EdgeJamba.sln not found above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException("EdgeJamba.sln not found above " + AppContext.BaseDirectory + " or the working directory");
     }
 }

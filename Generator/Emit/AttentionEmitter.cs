@@ -1,0 +1,109 @@
+using System.Collections.Generic;
+using EdgeJamba.Layout;
+using static EdgeJamba.Generator.SourceWriter;
+
+namespace EdgeJamba.Generator.Emit;
+
+/// <summary>Causal grouped-query attention with an optional rotate-half RoPE and a fixed KV cache.</summary>
+internal sealed class AttentionEmitter : PartEmitter
+{
+    private readonly AttentionLayout _a;
+
+    public AttentionEmitter(ModelLayout model, LayerLayout layer, AttentionLayout attention)
+        : base(model, layer) => _a = attention;
+
+    public override string Describe()
+    {
+        string rope = _a.Rope is null ? "no positional encoding" : "RoPE " + _a.Rope.Type.ToString().ToLowerInvariant() + " theta " + Double(_a.Rope.Theta);
+        return "attention (" + Int(_a.Heads) + " heads, " + Int(_a.KvHeads) + " KV heads, head_dim " + Int(_a.HeadDim) + ", " + rope + ")";
+    }
+
+    public override IEnumerable<string> Constants()
+    {
+        long kvLength = (long)Model.MaxContext * _a.KvDim;
+        long offset = MemoryPlan.LayerStateOffset(Model, Layer.Index);
+        yield return Const("Heads", _a.Heads, "num_attention_heads");
+        yield return Const("KvHeads", _a.KvHeads, "num_key_value_heads");
+        yield return Const("HeadDim", _a.HeadDim, "head_dim");
+        yield return Const("QueryDim", _a.QueryDim, "Heads * HeadDim");
+        yield return Const("KvDim", _a.KvDim, "KvHeads * HeadDim");
+        yield return Const("Group", _a.Heads / _a.KvHeads, "query heads per KV head");
+        yield return Const("KeysOffset", offset, "K cache [MaxContext, KvDim] in the state arena");
+        yield return Const("ValuesOffset", offset + kvLength, "V cache [MaxContext, KvDim] in the state arena");
+        yield return Const("CacheLength", kvLength, "MaxContext * KvDim");
+        yield return "private const float Scale = " + Float(1.0 / System.Math.Sqrt(_a.HeadDim)) + "; // 1 / sqrt(HeadDim)";
+    }
+
+    public override IEnumerable<WeightField> Weights()
+    {
+        int i = Layer.Index;
+        yield return new WeightField("Q", Names.Attention(i, "q"), "QueryDim", "HiddenSize");
+        yield return new WeightField("K", Names.Attention(i, "k"), "KvDim", "HiddenSize");
+        yield return new WeightField("V", Names.Attention(i, "v"), "KvDim", "HiddenSize");
+        yield return new WeightField("O", Names.Attention(i, "o"), "HiddenSize", "QueryDim");
+        if (_a.Bias)
+        {
+            yield return new WeightField("QBias", Names.Attention(i, "q", "bias"), "1", "QueryDim");
+            yield return new WeightField("KBias", Names.Attention(i, "k", "bias"), "1", "KvDim");
+            yield return new WeightField("VBias", Names.Attention(i, "v", "bias"), "1", "KvDim");
+            yield return new WeightField("OBias", Names.Attention(i, "o", "bias"), "1", "HiddenSize");
+        }
+    }
+
+    public override IEnumerable<string> ExtraFields()
+    {
+        if (_a.Rope is not null)
+        {
+            yield return "public readonly RopeTable Rope;";
+        }
+    }
+
+    public override IEnumerable<string> Precompute()
+    {
+        if (_a.Rope is { } r)
+        {
+            yield return "Rope = new RopeTable(new RopeLayout(RopeType." + r.Type + ", " + Double(r.Theta) + ", " + Double(r.Factor) + ", " +
+                Double(r.LowFreqFactor) + ", " + Double(r.HighFreqFactor) + ", " + Int(r.OriginalMaxPositions) + ", " + Double(r.BetaFast) + ", " +
+                Double(r.BetaSlow) + ", " + Double(r.AttentionFactor) + "), HeadDim, MaxContext);";
+        }
+    }
+
+    public override void Forward(SourceWriter w, ref int step)
+    {
+        w.Line("Span<float> keys = state.Slice(KeysOffset, CacheLength);");
+        w.Line("Span<float> values = state.Slice(ValuesOffset, CacheLength);");
+        w.Line("Span<float> q = s.Q.AsSpan(0, QueryDim);");
+        w.Line("Span<float> k = keys.Slice(position * KvDim, KvDim);");
+        w.Line("Span<float> v = values.Slice(position * KvDim, KvDim);");
+        w.Line(Step(ref step, "q = q_proj·x [QueryDim]; k, v = k_proj·x, v_proj·x [KvDim], written into this position's cache slot"));
+        w.Line("Kernels.MatVec(w.Q, s.X, q);");
+        w.Line("Kernels.MatVec(w.K, s.X, k);");
+        w.Line("Kernels.MatVec(w.V, s.X, v);");
+        if (_a.Bias)
+        {
+            w.Line("Kernels.Add(w.QBias.Row(0), q);");
+            w.Line("Kernels.Add(w.KBias.Row(0), k);");
+            w.Line("Kernels.Add(w.VBias.Row(0), v);");
+        }
+        if (_a.Rope is not null)
+        {
+            w.Line(Step(ref step, "rotate q and k by this position's angles (rotate-half pairs i, i + HeadDim/2)"));
+            w.Line("Kernels.RotateHalf(q, Heads, HeadDim, w.Rope.CosAt(position), w.Rope.SinAt(position));");
+            w.Line("Kernels.RotateHalf(k, KvHeads, HeadDim, w.Rope.CosAt(position), w.Rope.SinAt(position));");
+        }
+        w.Line(Step(ref step, "per query head: softmax(q·K[0..position] / sqrt(HeadDim)) · V over KV head (head / Group)"));
+        using (w.Block("for (int head = 0; head < Heads; head++)"))
+        {
+            w.Line("int kv = head / Group * HeadDim;");
+            w.Line("Kernels.Attend(q.Slice(head * HeadDim, HeadDim), keys[kv..], values[kv..], position + 1, KvDim, Scale, s.Scores,");
+            w.Line("    s.Attention.AsSpan(head * HeadDim, HeadDim));");
+        }
+        w.Line(Step(ref step, "h += o_proj·attention"));
+        w.Line("Kernels.MatVec(w.O, s.Attention.AsSpan(0, QueryDim), s.Out);");
+        if (_a.Bias)
+        {
+            w.Line("Kernels.Add(w.OBias.Row(0), s.Out);");
+        }
+        w.Line("Kernels.Add(s.Out, h);");
+    }
+}

@@ -1,0 +1,151 @@
+using System.Collections.Generic;
+using EdgeJamba.Layout;
+using static EdgeJamba.Generator.SourceWriter;
+
+namespace EdgeJamba.Generator.Emit;
+
+/// <summary>Gated MLP: <c>h += down(act(gate·x) ⊙ up·x)</c>.</summary>
+internal sealed class DenseFfnEmitter : PartEmitter
+{
+    private readonly DenseFfnLayout _f;
+
+    public DenseFfnEmitter(ModelLayout model, LayerLayout layer, DenseFfnLayout ffn)
+        : base(model, layer) => _f = ffn;
+
+    public override string Describe() => "dense " + _f.Activation.ToString().ToLowerInvariant() + "-gated FFN (" + Int(_f.IntermediateSize) + ")";
+
+    public override IEnumerable<string> Constants()
+    {
+        yield return Const("IntermediateSize", _f.IntermediateSize, "intermediate_size");
+    }
+
+    public override IEnumerable<WeightField> Weights()
+    {
+        int i = Layer.Index;
+        yield return new WeightField("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
+        yield return new WeightField("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize");
+        yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+        if (_f.Bias)
+        {
+            yield return new WeightField("GateBias", Names.Mlp(i, "gate", "bias"), "1", "IntermediateSize");
+            yield return new WeightField("UpBias", Names.Mlp(i, "up", "bias"), "1", "IntermediateSize");
+            yield return new WeightField("DownBias", Names.Mlp(i, "down", "bias"), "1", "HiddenSize");
+        }
+    }
+
+    public override void Forward(SourceWriter w, ref int step)
+    {
+        w.Line("Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);");
+        w.Line("Span<float> up = s.Up.AsSpan(0, IntermediateSize);");
+        w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [IntermediateSize]"));
+        w.Line("Kernels.MatVec(w.Gate, s.X, gate);");
+        w.Line("Kernels.MatVec(w.Up, s.X, up);");
+        if (_f.Bias)
+        {
+            w.Line("Kernels.Add(w.GateBias.Row(0), gate);");
+            w.Line("Kernels.Add(w.UpBias.Row(0), up);");
+        }
+        w.Line("Kernels.GatedActivation(Activation." + _f.Activation + ", gate, up, gate);");
+        w.Line(Step(ref step, "h += down_proj·gate"));
+        w.Line("Kernels.MatVec(w.Down, gate, s.Out);");
+        if (_f.Bias)
+        {
+            w.Line("Kernels.Add(w.DownBias.Row(0), s.Out);");
+        }
+        w.Line("Kernels.Add(s.Out, h);");
+    }
+}
+
+/// <summary>Sparse MoE: softmax router, top-k experts, weighted sum of their gated MLPs.</summary>
+internal sealed class MoeEmitter : PartEmitter
+{
+    private readonly MoeLayout _e;
+
+    public MoeEmitter(ModelLayout model, LayerLayout layer, MoeLayout moe)
+        : base(model, layer) => _e = moe;
+
+    public override string Describe() =>
+        "MoE FFN (" + Int(_e.Experts) + " experts of " + Int(_e.IntermediateSize) + ", top-" + Int(_e.TopK) + (_e.Renormalize ? ", renormalized" : ", raw softmax weights") + ")";
+
+    public override IEnumerable<string> Constants()
+    {
+        yield return Const("Experts", _e.Experts, "num_experts");
+        yield return Const("TopK", _e.TopK, "num_experts_per_tok");
+        yield return Const("IntermediateSize", _e.IntermediateSize, "intermediate_size of each expert");
+    }
+
+    public override IEnumerable<WeightField> Weights()
+    {
+        yield return new WeightField("Router", Names.Router(Layer.Index), "Experts", "HiddenSize");
+    }
+
+    public override IEnumerable<string> ExtraFields()
+    {
+        yield return "public readonly Matrix[] ExpertGate = new Matrix[Experts];";
+        yield return "public readonly Matrix[] ExpertUp = new Matrix[Experts];";
+        yield return "public readonly Matrix[] ExpertDown = new Matrix[Experts];";
+    }
+
+    public override IEnumerable<string> Precompute()
+    {
+        // Expert tensors are named by index; bound in a loop rather than Experts x 3 lines.
+        string gate = Names.Expert(Layer.Index, 0, "gate"), up = Names.Expert(Layer.Index, 0, "up"), down = Names.Expert(Layer.Index, 0, "down");
+        string prefix = gate.Substring(0, gate.IndexOf(".experts.0.", System.StringComparison.Ordinal) + ".experts.".Length);
+        yield return "for (int e = 0; e < Experts; e++)";
+        yield return "{";
+        yield return "    string expert = " + Quote(prefix) + " + e.ToString(CultureInfo.InvariantCulture);";
+        yield return "    ExpertGate[e] = checkpoint.Matrix(expert + " + Quote(gate.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
+        yield return "    ExpertUp[e] = checkpoint.Matrix(expert + " + Quote(up.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
+        yield return "    ExpertDown[e] = checkpoint.Matrix(expert + " + Quote(down.Substring(prefix.Length + 1)) + ", HiddenSize, IntermediateSize);";
+        yield return "}";
+    }
+
+    public override void Forward(SourceWriter w, ref int step)
+    {
+        w.Line("Span<float> router = s.Router.AsSpan(0, Experts);");
+        w.Line("Span<int> chosen = s.Chosen.AsSpan(0, TopK);");
+        w.Line("Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);");
+        w.Line("Span<float> up = s.Up.AsSpan(0, IntermediateSize);");
+        w.Line(Step(ref step, "p = softmax(router·x) over all Experts; chosen = the TopK largest"));
+        w.Line("Kernels.MatVec(w.Router, s.X, router);");
+        w.Line("Kernels.Softmax(router);");
+        w.Line("Kernels.TopK(router, chosen);");
+        if (_e.Renormalize)
+        {
+            w.Line("float total = 0f;");
+            using (w.Block("foreach (int e in chosen)"))
+            {
+                w.Line("total += router[e];");
+            }
+        }
+        w.Line(Step(ref step, "h += Σ over chosen e of " + (_e.Renormalize ? "(p_e / Σ chosen p)" : "p_e (not renormalized)") + " · down_e(" +
+            _e.Activation.ToString().ToLowerInvariant() + "(gate_e·x) ⊙ up_e·x)"));
+        using (w.Block("foreach (int e in chosen)"))
+        {
+            w.Line("Kernels.MatVec(w.ExpertGate[e], s.X, gate);");
+            w.Line("Kernels.MatVec(w.ExpertUp[e], s.X, up);");
+            w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
+            w.Line("Kernels.MatVec(w.ExpertDown[e], gate, s.Out);");
+            w.Line("Kernels.AddScaled(s.Out, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", h);");
+        }
+    }
+}
+
+/// <summary>No feed-forward (Mamba-1 blocks): emits nothing.</summary>
+internal sealed class NoFfnEmitter : PartEmitter
+{
+    public NoFfnEmitter(ModelLayout model, LayerLayout layer)
+        : base(model, layer)
+    {
+    }
+
+    public override string Describe() => "no feed-forward";
+
+    public override IEnumerable<string> Constants() => System.Array.Empty<string>();
+
+    public override IEnumerable<WeightField> Weights() => System.Array.Empty<WeightField>();
+
+    public override void Forward(SourceWriter w, ref int step)
+    {
+    }
+}

@@ -1,0 +1,344 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace EdgeJamba.Runtime;
+
+/// <summary>
+/// The weights of one model directory: <c>model.safetensors</c>, or the shards named by
+/// <c>model.safetensors.index.json</c>, or else every <c>*.safetensors</c> file in it. Engines bind
+/// weights through <see cref="Matrix"/> and <see cref="Vector"/>: F32 tensors are returned in place
+/// (pointers into the mapping, as aligned as the file lays them out), F16/BF16 tensors are widened to
+/// float32 once, into 64-byte aligned native memory owned by the checkpoint. Everything returned
+/// is valid until <see cref="Dispose"/>. Every error names the tensor.
+/// </summary>
+public sealed unsafe class Checkpoint : IDisposable
+{
+    /// <summary>The single-file checkpoint name.</summary>
+    public const string SingleFileName = "model.safetensors";
+
+    /// <summary>The shard index name (<c>weight_map</c>: tensor name → shard file).</summary>
+    public const string IndexFileName = "model.safetensors.index.json";
+
+    private const int WidenChunkElements = 1 << 24;
+
+    private readonly SafetensorsFile[] _files;
+    private readonly Dictionary<string, (SafetensorsFile File, TensorInfo Info)> _tensors;
+    private readonly Dictionary<string, nint> _floats = new(StringComparer.Ordinal);
+    private readonly List<nint> _owned = [];
+    private readonly Lock _lock = new();
+    private bool _disposed;
+
+    private Checkpoint(string directory, SafetensorsFile[] files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors)
+    {
+        Directory = directory;
+        _files = files;
+        _tensors = tensors;
+        MappedBytes = files.Sum(f => f.Length);
+    }
+
+    /// <summary>The model directory given to <see cref="Open"/>.</summary>
+    public string Directory { get; }
+
+    /// <summary>The mapped files, in load order.</summary>
+    public IReadOnlyList<SafetensorsFile> Files => _files;
+
+    /// <summary>Total size of the mapped files.</summary>
+    public long MappedBytes { get; }
+
+    /// <summary>Bytes of native memory holding float32 copies of F16/BF16 tensors widened so far.</summary>
+    public long OwnedBytes { get; private set; }
+
+    /// <summary>Every tensor name of the checkpoint.</summary>
+    public IReadOnlyCollection<string> TensorNames => _tensors.Keys;
+
+    /// <summary>Maps the weights of <paramref name="modelDirectory"/>; throws <see cref="EdgeJambaException"/> naming the file at fault.</summary>
+    public static Checkpoint Open(string modelDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        if (!System.IO.Directory.Exists(modelDirectory))
+        {
+            throw new EdgeJambaException($"model directory '{modelDirectory}' does not exist.");
+        }
+
+        var files = new List<SafetensorsFile>();
+        try
+        {
+            var tensors = new Dictionary<string, (SafetensorsFile, TensorInfo)>(StringComparer.Ordinal);
+            string single = Path.Combine(modelDirectory, SingleFileName);
+            string index = Path.Combine(modelDirectory, IndexFileName);
+            if (File.Exists(single))
+            {
+                AddAll(files, tensors, single);
+            }
+            else if (File.Exists(index))
+            {
+                AddIndexed(files, tensors, modelDirectory, index);
+            }
+            else
+            {
+                string[] found = System.IO.Directory.GetFiles(modelDirectory, "*.safetensors");
+                if (found.Length == 0)
+                {
+                    throw new EdgeJambaException($"no {SingleFileName}, {IndexFileName} or *.safetensors file in '{modelDirectory}'.");
+                }
+                Array.Sort(found, StringComparer.Ordinal);
+                foreach (string path in found)
+                {
+                    AddAll(files, tensors, path);
+                }
+            }
+            return new Checkpoint(modelDirectory, [.. files], tensors);
+        }
+        catch
+        {
+            files.ForEach(f => f.Dispose());
+            throw;
+        }
+    }
+
+    public bool Contains(string name) => _tensors.ContainsKey(name);
+
+    /// <summary>The header entry of <paramref name="name"/>; throws when the checkpoint has no such tensor.</summary>
+    public TensorInfo Info(string name) => Find(name).Info;
+
+    /// <summary>
+    /// Tensor <paramref name="name"/> as a <c>[rows, cols]</c> float32 matrix. Its shape must be
+    /// <c>[rows, cols]</c>, <c>[rows, 1, cols]</c> (conv1d weights) or, when <paramref name="rows"/> is 1,
+    /// <c>[cols]</c>; its dtype F32, F16 or BF16.
+    /// </summary>
+    public Matrix Matrix(string name, int rows, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        TensorInfo info = Info(name);
+        IReadOnlyList<long> shape = info.Shape;
+        bool fits = (shape.Count == 2 && shape[0] == rows && shape[1] == cols)
+            || (shape.Count == 3 && shape[0] == rows && shape[1] == 1 && shape[2] == cols)
+            || (rows == 1 && shape.Count == 1 && shape[0] == cols);
+        if (!fits)
+        {
+            string expected = rows == 1 ? $"[1, {cols}] or [{cols}]" : $"[{rows}, {cols}] or [{rows}, 1, {cols}]";
+            throw ShapeMismatch(info, expected);
+        }
+        return new Matrix(Floats(name), rows, cols);
+    }
+
+    /// <summary>
+    /// Tensor <paramref name="name"/> as <paramref name="length"/> float32 values. Its shape must be
+    /// <c>[length]</c>, <c>[1, length]</c> or <c>[length, 1]</c>; its dtype F32, F16 or BF16.
+    /// </summary>
+    public ReadOnlySpan<float> Vector(string name, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        TensorInfo info = Info(name);
+        IReadOnlyList<long> shape = info.Shape;
+        bool fits = (shape.Count == 1 && shape[0] == length)
+            || (shape.Count == 2 && ((shape[0] == 1 && shape[1] == length) || (shape[0] == length && shape[1] == 1)));
+        if (!fits)
+        {
+            throw ShapeMismatch(info, $"[{length}], [1, {length}] or [{length}, 1]");
+        }
+        return new ReadOnlySpan<float>(Floats(name), length);
+    }
+
+    /// <summary>The raw bytes of <paramref name="name"/> in the mapping, any dtype (e.g. U8 packed ternary weights); see <see cref="Info"/> for the layout.</summary>
+    public byte* RawPointer(string name)
+    {
+        (SafetensorsFile file, TensorInfo info) = Find(name);
+        return file.DataPointer(info);
+    }
+
+    /// <summary>Frees the widened copies and unmaps the files; every matrix, span and pointer obtained becomes invalid.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            foreach (nint block in _owned)
+            {
+                NativeMemory.AlignedFree((void*)block);
+            }
+            _owned.Clear();
+            _floats.Clear();
+            OwnedBytes = 0;
+            foreach (SafetensorsFile file in _files)
+            {
+                file.Dispose();
+            }
+        }
+    }
+
+    private (SafetensorsFile File, TensorInfo Info) Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tensors.TryGetValue(name, out (SafetensorsFile, TensorInfo) entry)
+            ? entry
+            : throw new EdgeJambaException($"tensor '{name}' not found in '{Directory}' ({_tensors.Count} tensors in {_files.Length} file(s)).");
+    }
+
+    /// <summary>The float32 data of <paramref name="name"/>: in place for F32, widened once (then cached) for F16/BF16.</summary>
+    private float* Floats(string name)
+    {
+        lock (_lock)
+        {
+            (SafetensorsFile file, TensorInfo info) = Find(name);
+            if (_floats.TryGetValue(name, out nint cached))
+            {
+                return (float*)cached;
+            }
+
+            float* data;
+            if (info.DType == TensorDType.F32)
+            {
+                data = (float*)file.DataPointer(info);
+            }
+            else if (info.DType is TensorDType.F16 or TensorDType.BF16)
+            {
+                long bytes = info.ElementCount * sizeof(float);
+                data = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
+                _owned.Add((nint)data);
+                OwnedBytes += bytes;
+                Widen(info, file.DataPointer(info), data);
+            }
+            else
+            {
+                throw new EdgeJambaException(
+                    $"tensor '{info.Name}' in '{info.FilePath}' is {info.DType} {info.ShapeText}; only F32, F16 and BF16 tensors can be read as float32.");
+            }
+            _floats.Add(name, (nint)data);
+            return data;
+        }
+    }
+
+    private static EdgeJambaException ShapeMismatch(TensorInfo info, string expected) =>
+        new($"tensor '{info.Name}' in '{info.FilePath}': expected shape {expected}, found {info.ShapeText} {info.DType}.");
+
+    private static void Widen(TensorInfo info, byte* source, float* destination)
+    {
+        for (long done = 0; done < info.ElementCount; done += WidenChunkElements)
+        {
+            int count = (int)Math.Min(WidenChunkElements, info.ElementCount - done);
+            var target = new Span<float>(destination + done, count);
+            if (info.DType == TensorDType.F16)
+            {
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)source + done, count), target);
+            }
+            else
+            {
+                BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)source + done, count), target);
+            }
+        }
+    }
+
+    /// <summary>Exact bfloat16 → float32: the 16 bits become the upper half of the float's bits.</summary>
+    private static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        ReadOnlySpan<Vector<ushort>> sourceVectors = MemoryMarshal.Cast<ushort, Vector<ushort>>(source);
+        Span<Vector<uint>> destinationVectors = MemoryMarshal.Cast<float, Vector<uint>>(destination);
+        for (int i = 0; i < sourceVectors.Length; i++)
+        {
+            System.Numerics.Vector.Widen(sourceVectors[i], out Vector<uint> low, out Vector<uint> high);
+            destinationVectors[2 * i] = System.Numerics.Vector.ShiftLeft(low, 16);
+            destinationVectors[(2 * i) + 1] = System.Numerics.Vector.ShiftLeft(high, 16);
+        }
+        for (int i = sourceVectors.Length * Vector<ushort>.Count; i < source.Length; i++)
+        {
+            destination[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
+        }
+    }
+
+    private static void AddAll(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, string path)
+    {
+        SafetensorsFile file = SafetensorsFile.Open(path);
+        files.Add(file);
+        foreach (TensorInfo info in file.Tensors)
+        {
+            if (tensors.TryGetValue(info.Name, out (SafetensorsFile File, TensorInfo Info) other))
+            {
+                throw new EdgeJambaException($"tensor '{info.Name}' is in both '{other.File.FilePath}' and '{path}'.");
+            }
+            tensors.Add(info.Name, (file, info));
+        }
+    }
+
+    private static void AddIndexed(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, string directory, string indexPath)
+    {
+        Dictionary<string, string> weightMap = ReadWeightMap(indexPath);
+        string fullDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar;
+        var shards = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
+        foreach ((string name, string shardName) in weightMap)
+        {
+            if (!shards.TryGetValue(shardName, out SafetensorsFile? shard))
+            {
+                string shardPath = Path.GetFullPath(Path.Combine(directory, shardName));
+                if (!shardPath.StartsWith(fullDirectory, StringComparison.Ordinal))
+                {
+                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which is outside the model directory.");
+                }
+                if (!File.Exists(shardPath))
+                {
+                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which does not exist.");
+                }
+                shard = SafetensorsFile.Open(Path.Combine(directory, shardName));
+                files.Add(shard);
+                shards.Add(shardName, shard);
+            }
+            if (!shard.TryGet(name, out TensorInfo? info))
+            {
+                throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which does not contain it.");
+            }
+            tensors.Add(name, (shard, info));
+        }
+    }
+
+    private static Dictionary<string, string> ReadWeightMap(string indexPath)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+        }
+        catch (JsonException e)
+        {
+            throw new EdgeJambaException($"index '{indexPath}' is not valid JSON: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EdgeJambaException($"cannot read index '{indexPath}': {e.Message}", e);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("weight_map", out JsonElement map)
+                || map.ValueKind != JsonValueKind.Object)
+            {
+                throw new EdgeJambaException($"index '{indexPath}' has no 'weight_map' object.");
+            }
+            var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty entry in map.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.String)
+                {
+                    throw new EdgeJambaException($"index '{indexPath}': 'weight_map' entry for tensor '{entry.Name}' is a JSON {entry.Value.ValueKind}, not a file name.");
+                }
+                if (!weightMap.TryAdd(entry.Name, entry.Value.GetString()!))
+                {
+                    throw new EdgeJambaException($"index '{indexPath}': tensor '{entry.Name}' appears twice in 'weight_map'.");
+                }
+            }
+            if (weightMap.Count == 0)
+            {
+                throw new EdgeJambaException($"index '{indexPath}': 'weight_map' lists no tensors.");
+            }
+            return weightMap;
+        }
+    }
+}
