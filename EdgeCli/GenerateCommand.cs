@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using EdgeJamba.Runtime;
+using EdgeJamba.Runtime.Generation;
+using EdgeJamba.Runtime.Sampling;
+using EdgeJamba.Runtime.Tokenization;
+
+namespace EdgeJamba.Cli;
+
+/// <summary>The main job: prompt from stdin, streamed completion to stdout.</summary>
+internal static class GenerateCommand
+{
+    public static void Configure(RootCommand root)
+    {
+        var defaults = new SamplerOptions();
+        var model = Cli.ModelOption(required: false);
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens to generate at most", DefaultValueFactory = _ => 256 };
+        var temperature = new Option<float>("--temperature", "-t") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => defaults.Temperature };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => defaults.TopK };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass; 1 = off", DefaultValueFactory = _ => defaults.TopP };
+        var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p times the top probability; 0 = off", DefaultValueFactory = _ => defaults.MinP };
+        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Penalty for recently seen tokens; 1 = off", DefaultValueFactory = _ => defaults.RepeatPenalty };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: from the clock, printed with --stats)" };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token" };
+        var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 };
+        var stats = new Option<bool>("--stats") { Description = "Print token counts and speed to stderr" };
+        var keepTail = new Option<bool>("--keep-tail") { Description = "Keep the end of a prompt longer than the context instead of refusing it" };
+        var context = Cli.ContextOption();
+        var engine = Cli.EngineOption();
+        maxTokens.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--max-tokens must be 0 or more"); } });
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--threads must be at least 1"); } });
+        foreach (var o in new Option[] { model, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, greedy, stop, threads, stats, keepTail, context, engine })
+        {
+            root.Options.Add(o);
+        }
+
+        root.SetAction(parse => Cli.Run(() =>
+        {
+            string? directory = parse.GetValue(model);
+            if (directory is null)
+            {
+                throw new EdgeJambaException("no model given: pass --model DIR (a Hugging Face folder with config.json and safetensors weights)");
+            }
+            var samplerOptions = new SamplerOptions
+            {
+                Temperature = parse.GetValue(temperature),
+                TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP),
+                MinP = parse.GetValue(minP),
+                // --greedy is the model's own argmax: the repetition penalty applies only when asked for explicitly.
+                RepeatPenalty = parse.GetValue(greedy) && parse.GetResult(repeatPenalty) is null or { Implicit: true } ? 1f : parse.GetValue(repeatPenalty),
+                Seed = parse.GetValue(seed) ?? (ulong)DateTime.UtcNow.Ticks,
+                Greedy = parse.GetValue(greedy),
+            };
+            try
+            {
+                samplerOptions.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new EdgeJambaException(e.Message);
+            }
+            string prompt = ReadPrompt();
+            using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context));
+            var tokenizer = TokenizerLoader.Load(directory, loaded.Layout.VocabSize);
+            var generator = new TextGenerator(loaded.Model, tokenizer, new Sampler(loaded.Layout.VocabSize, samplerOptions));
+            generator.Notice += message => Console.Error.WriteLine("edgejamba: " + message);
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
+            var options = new GenerationOptions
+            {
+                MaxTokens = parse.GetValue(maxTokens),
+                Stops = parse.GetValue(stop) ?? [],
+                Overflow = parse.GetValue(keepTail) ? ContextOverflow.KeepTail : ContextOverflow.Refuse,
+            };
+            var result = generator.Generate(prompt, stdout, options, cancel.Token);
+            if (parse.GetValue(stats))
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"edgejamba: engine {loaded.Model.EngineName}, seed {samplerOptions.Seed}; prompt {result.PromptTokens} tokens in {result.PrefillTime.TotalMilliseconds:F1} ms " +
+                    $"({result.PrefillTokensPerSecond:F1} tok/s); generated {result.GeneratedTokens} tokens in {result.DecodeTime.TotalMilliseconds:F1} ms " +
+                    $"({result.DecodeTokensPerSecond:F1} tok/s); stopped: {result.StopReason}"));
+            }
+            return result.StopReason == "interrupted" ? Cli.Interrupted : Cli.Ok;
+        }));
+    }
+
+    /// <summary>All of stdin as UTF-8; invalid bytes become U+FFFD and are reported on stderr.</summary>
+    private static string ReadPrompt()
+    {
+        using var stdin = Console.OpenStandardInput();
+        using var buffer = new MemoryStream();
+        stdin.CopyTo(buffer);
+        var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            Console.Error.WriteLine($"edgejamba: warning: the prompt is not valid UTF-8 (first bad byte at offset {e.Index}); invalid bytes were replaced by U+FFFD");
+            return Encoding.UTF8.GetString(bytes);
+        }
+    }
+}

@@ -1,0 +1,308 @@
+using System.Globalization;
+using System.Text.Json;
+using EdgeJamba.Layout;
+
+namespace EdgeJamba.Runtime.Import;
+
+/// <summary>
+/// Turns a Hugging Face <c>config.json</c> into a validated <see cref="ModelLayout"/>, with the field
+/// names and defaults of each family's configuration class (see ARCHITECTURES.md). Every problem is an
+/// <see cref="EdgeJambaException"/> naming the file and the field.
+/// </summary>
+public static class HfConfigImporter
+{
+    /// <summary>The <c>model_type</c> values this version can import.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "mixtral", "mamba", "jamba"];
+
+    /// <summary>Context used for a model whose config gives no limit (recurrent-only models have no KV cache).</summary>
+    public const int DefaultRecurrentContext = 65536;
+
+    /// <summary>Largest context chosen by default for attention models; <c>--ctx</c> raises it.</summary>
+    public const int DefaultMaxContext = 4096;
+
+    /// <summary>Reads <c>config.json</c> in <paramref name="modelDirectory"/>.</summary>
+    /// <param name="maxContext">The KV-cache size to plan for; null picks <c>min(max_position_embeddings, 4096)</c>.</param>
+    public static ModelLayout Import(string modelDirectory, int? maxContext = null)
+    {
+        string path = Path.Combine(modelDirectory, "config.json");
+        if (!File.Exists(path))
+        {
+            throw new EdgeJambaException($"{path}: not found; a model folder needs a Hugging Face config.json");
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e)
+        {
+            throw new EdgeJambaException($"{path}: cannot be read: {e.Message}");
+        }
+        string name = ModelName(modelDirectory);
+        var layout = ImportText(text, path, name, maxContext);
+        return layout with { Tokenizer = DetectTokenizer(modelDirectory) };
+    }
+
+    /// <summary>Reads config text; <paramref name="path"/> is only used in messages.</summary>
+    public static ModelLayout ImportText(string text, string path, string name, int? maxContext = null)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new EdgeJambaException($"{path}: not valid JSON ({e.Message})");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new EdgeJambaException($"{path}: must hold a JSON object");
+            }
+            var c = new ConfigFields(doc.RootElement, path);
+            string modelType = c.String("model_type") ?? throw new EdgeJambaException($"{path}: 'model_type' is missing");
+            var layout = modelType switch
+            {
+                "llama" or "mistral" => Llama(c, name, maxContext, CheckpointFamily.Llama),
+                "mixtral" => Llama(c, name, maxContext, CheckpointFamily.Mixtral),
+                "mamba" => Mamba(c, name, maxContext),
+                "jamba" => Jamba(c, name, maxContext),
+                _ => throw new EdgeJambaException(
+                    $"{path}: model_type '{modelType}' is not supported; supported: {string.Join(", ", SupportedModelTypes)}"),
+            };
+            return Validate(layout, path);
+        }
+    }
+
+    private static ModelLayout Llama(ConfigFields c, string name, int? maxContext, CheckpointFamily family)
+    {
+        int hidden = c.Int("hidden_size", 4096);
+        int heads = c.Int("num_attention_heads", 32);
+        int kvHeads = c.IntOrNull("num_key_value_heads") ?? heads;
+        int headDim = c.IntOrNull("head_dim") ?? (hidden / heads);
+        int layers = c.Int("num_hidden_layers", 32);
+        int maxPositions = c.Int("max_position_embeddings", 2048);
+        int context = ChooseContext(c, maxContext, maxPositions);
+        int? window = c.IntOrNull("sliding_window");
+        if (window is { } w && w < context)
+        {
+            throw new EdgeJambaException($"{c.Path}: sliding_window {w} is smaller than the context {context}; sliding-window attention is not " +
+                $"supported, so run with --ctx {w} or less");
+        }
+        var attention = new AttentionLayout(heads, kvHeads, headDim, Rope(c), c.Bool("attention_bias", false));
+        var activation = Activation(c);
+        FfnLayout ffn = family == CheckpointFamily.Mixtral
+            ? new MoeLayout(c.Int("num_local_experts", 8), c.Int("num_experts_per_tok", 2), Renormalize: true, c.Int("intermediate_size", 14336), activation)
+            : new DenseFfnLayout(c.Int("intermediate_size", 11008), activation, c.Bool("mlp_bias", false));
+        var list = new LayerLayout[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            list[i] = new LayerLayout(i, attention, ffn);
+        }
+        return new ModelLayout(name, family, c.Int("vocab_size", 32000), hidden, context, c.Double("rms_norm_eps", 1e-6),
+            c.Bool("tie_word_embeddings", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list));
+    }
+
+    private static ModelLayout Mamba(ConfigFields c, string name, int? maxContext)
+    {
+        int hidden = c.IntOrNull("hidden_size") ?? c.Int("d_model", 768);
+        int layers = c.IntOrNull("num_hidden_layers") ?? c.Int("n_layer", 32);
+        int expand = c.Int("expand", 2);
+        var mamba = new MambaLayout(
+            c.IntOrNull("intermediate_size") ?? (expand * hidden),
+            c.Int("state_size", 16),
+            c.Int("conv_kernel", 4),
+            DtRank(c, "time_step_rank", hidden),
+            DtBcNorms: false,
+            c.Bool("use_conv_bias", true),
+            c.Bool("use_bias", false));
+        var list = new LayerLayout[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            list[i] = new LayerLayout(i, mamba, new NoFfnLayout());
+        }
+        return new ModelLayout(name, CheckpointFamily.Mamba, c.Int("vocab_size", 50280), hidden, maxContext ?? DefaultRecurrentContext,
+            c.Double("layer_norm_epsilon", 1e-5), c.Bool("tie_word_embeddings", true), WeightFormat.F32, TokenizerKind.None,
+            new EquatableArray<LayerLayout>(list));
+    }
+
+    private static ModelLayout Jamba(ConfigFields c, string name, int? maxContext)
+    {
+        int hidden = c.Int("hidden_size", 4096);
+        int heads = c.Int("num_attention_heads", 32);
+        int layers = c.Int("num_hidden_layers", 32);
+        int attnPeriod = c.Int("attn_layer_period", 8), attnOffset = c.Int("attn_layer_offset", 4);
+        int expertPeriod = c.Int("expert_layer_period", 2), expertOffset = c.Int("expert_layer_offset", 1);
+        if (attnPeriod < 1 || attnOffset < 0 || attnOffset >= attnPeriod)
+        {
+            throw new EdgeJambaException($"{c.Path}: attn_layer_offset ({attnOffset}) must be in [0, attn_layer_period ({attnPeriod}))");
+        }
+        if (expertPeriod < 1 || expertOffset < 0 || expertOffset >= expertPeriod)
+        {
+            throw new EdgeJambaException($"{c.Path}: expert_layer_offset ({expertOffset}) must be in [0, expert_layer_period ({expertPeriod}))");
+        }
+        int experts = c.Int("num_experts", 16);
+        var activation = Activation(c);
+        var attention = new AttentionLayout(heads, c.IntOrNull("num_key_value_heads") ?? heads, hidden / heads, Rope: null, Bias: false);
+        var mamba = new MambaLayout(c.Int("mamba_expand", 2) * hidden, c.Int("mamba_d_state", 16), c.Int("mamba_d_conv", 4),
+            DtRank(c, "mamba_dt_rank", hidden), DtBcNorms: true, c.Bool("mamba_conv_bias", true), c.Bool("mamba_proj_bias", false));
+        var dense = new DenseFfnLayout(c.Int("intermediate_size", 14336), activation, Bias: false);
+        var moe = new MoeLayout(experts, c.Int("num_experts_per_tok", 2), Renormalize: false, dense.IntermediateSize, activation);
+        var list = new LayerLayout[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            MixerLayout mixer = i % attnPeriod == attnOffset ? attention : mamba;
+            FfnLayout ffn = experts > 1 && i % expertPeriod == expertOffset ? moe : dense;
+            list[i] = new LayerLayout(i, mixer, ffn);
+        }
+        int context = ChooseContext(c, maxContext, c.Int("max_position_embeddings", 262144));
+        return new ModelLayout(name, CheckpointFamily.Jamba, c.Int("vocab_size", 65536), hidden, context, c.Double("rms_norm_eps", 1e-6),
+            c.Bool("tie_word_embeddings", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list));
+    }
+
+    private static int ChooseContext(ConfigFields c, int? requested, int maxPositions)
+    {
+        if (requested is { } r)
+        {
+            return r;
+        }
+        _ = c;
+        return Math.Min(maxPositions, DefaultMaxContext);
+    }
+
+    private static int DtRank(ConfigFields c, string field, int hidden)
+    {
+        var e = c.Get(field);
+        if (e is null || (e.Value.ValueKind == JsonValueKind.String && e.Value.GetString() == "auto"))
+        {
+            return (hidden + 15) / 16;
+        }
+        return c.Int(field, 0);
+    }
+
+    private static Activation Activation(ConfigFields c)
+    {
+        string act = c.String("hidden_act") ?? "silu";
+        return act switch
+        {
+            "silu" or "swish" => Layout.Activation.Silu,
+            "gelu" => Layout.Activation.Gelu,
+            "relu2" => Layout.Activation.Relu2,
+            _ => throw new EdgeJambaException($"{c.Path}: hidden_act '{act}' is not supported; supported: silu, gelu, relu2"),
+        };
+    }
+
+    /// <summary>RoPE from <c>rope_theta</c> + <c>rope_scaling</c>, or the transformers v5 <c>rope_parameters</c>.</summary>
+    private static RopeLayout Rope(ConfigFields c)
+    {
+        ConfigFields? scaling = c.Object("rope_parameters") ?? c.Object("rope_scaling");
+        double theta = scaling?.DoubleOrNull("rope_theta") ?? c.Double("rope_theta", 10000.0);
+        if (scaling is null)
+        {
+            return new RopeLayout(RopeType.Default, theta, 1, 0, 0, 0, 32, 1, 0);
+        }
+        string type = scaling.String("rope_type") ?? scaling.String("type") ?? "default";
+        double factor = scaling.Double("factor", 1.0);
+        int original = scaling.IntOrNull("original_max_position_embeddings") ?? c.Int("max_position_embeddings", 2048);
+        return type switch
+        {
+            "default" => new RopeLayout(RopeType.Default, theta, 1, 0, 0, 0, 32, 1, 0),
+            "linear" => new RopeLayout(RopeType.Linear, theta, factor, 0, 0, 0, 32, 1, 0),
+            "llama3" => new RopeLayout(RopeType.Llama3, theta, factor, scaling.Double("low_freq_factor", 1), scaling.Double("high_freq_factor", 4), original, 32, 1, 0),
+            "yarn" => new RopeLayout(RopeType.Yarn, theta, factor, 0, 0, original, scaling.Double("beta_fast", 32), scaling.Double("beta_slow", 1),
+                scaling.DoubleOrNull("attention_factor") ?? 0),
+            _ => throw new EdgeJambaException($"{c.Path}: rope type '{type}' is not supported; supported: default, linear, llama3, yarn"),
+        };
+    }
+
+    private static ModelLayout Validate(ModelLayout layout, string path)
+    {
+        // The same checks a spec file gets: run the layout through the shared validator via its spec text.
+        string spec = SpecWriter.Write(layout);
+        var result = Spec.SpecReader.Read(spec);
+        foreach (var p in result.Problems)
+        {
+            if (!p.IsWarning)
+            {
+                throw new EdgeJambaException($"{path}: {p.Id}: {p.Message}");
+            }
+        }
+        return result.Layout!;
+    }
+
+    /// <summary>The tokenizer file a folder carries: tokenizer.json (byte-level BPE) wins over tokenizer.model (SentencePiece).</summary>
+    public static TokenizerKind DetectTokenizer(string directory) =>
+        File.Exists(Path.Combine(directory, "tokenizer.json")) ? TokenizerKind.Bpe :
+        File.Exists(Path.Combine(directory, "tokenizer.model")) ? TokenizerKind.SentencePiece : TokenizerKind.None;
+
+    private static string ModelName(string directory)
+    {
+        string leaf = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        var chars = leaf.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
+        string name = new(chars);
+        return name.Length == 0 || char.IsDigit(name[0]) ? "Model" + name : name;
+    }
+
+    /// <summary>Typed reads of config fields with HF defaults; wrong types name the field.</summary>
+    private sealed class ConfigFields(JsonElement element, string path)
+    {
+        public string Path { get; } = path;
+
+        public JsonElement? Get(string name) =>
+            element.TryGetProperty(name, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
+
+        public ConfigFields? Object(string name) => Get(name) is { ValueKind: JsonValueKind.Object } e ? new ConfigFields(e, Path) : null;
+
+        public string? String(string name) => Get(name) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.String } e => e.GetString(),
+            _ => throw Wrong(name, "a string"),
+        };
+
+        public int? IntOrNull(string name)
+        {
+            var e = Get(name);
+            if (e is null)
+            {
+                return null;
+            }
+            if (e.Value.ValueKind == JsonValueKind.Number && e.Value.TryGetInt32(out int v))
+            {
+                return v;
+            }
+            if (e.Value.ValueKind == JsonValueKind.Number && e.Value.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue)
+            {
+                return (int)d;
+            }
+            throw Wrong(name, "an integer");
+        }
+
+        public int Int(string name, int fallback) => IntOrNull(name) ?? fallback;
+
+        public double? DoubleOrNull(string name)
+        {
+            var e = Get(name);
+            if (e is null)
+            {
+                return null;
+            }
+            return e.Value.ValueKind == JsonValueKind.Number ? e.Value.GetDouble() : throw Wrong(name, "a number");
+        }
+
+        public double Double(string name, double fallback) => DoubleOrNull(name) ?? fallback;
+
+        public bool Bool(string name, bool fallback) => Get(name) switch
+        {
+            null => fallback,
+            { ValueKind: JsonValueKind.True } => true,
+            { ValueKind: JsonValueKind.False } => false,
+            _ => throw Wrong(name, "true or false"),
+        };
+
+        private EdgeJambaException Wrong(string name, string expected) =>
+            new($"{Path}: '{name}' must be {expected}, not {Get(name)!.Value.ValueKind.ToString().ToLowerInvariant()} {Get(name)!.Value.GetRawText()}");
+    }
+}

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// One attention head over a cache of <paramref name="length"/> positions. With
+    /// <c>headDim = query.Length</c>, the key of position <c>t</c> is
+    /// <c>keys[t·stride .. t·stride + headDim)</c> and its value likewise in <paramref name="values"/>:
+    /// <c>scores[t] = scale·(query·key_t)</c> for <c>t &lt; length</c>, then
+    /// <see cref="Softmax(Span{float})"/> over <c>scores[0..length)</c>, then
+    /// <c>destination[d] = Σ_t scores[t]·value_t[d]</c>. All in float32.
+    /// </summary>
+    /// <param name="query">The query head (after RoPE).</param>
+    /// <param name="keys">The key cache, from this head's first element; at least <c>(length − 1)·stride + headDim</c> elements.</param>
+    /// <param name="values">The value cache, laid out as <paramref name="keys"/>.</param>
+    /// <param name="length">Number of cached positions to attend to, 1 or more (the causal mask is implicit).</param>
+    /// <param name="stride">Elements from one position to the next in the caches, at least headDim
+    /// (e.g. <c>kvHeads·headDim</c> for a <c>[T, kvHeads, headDim]</c> cache).</param>
+    /// <param name="scale">Multiplies the dot products, usually <c>1/sqrt(headDim)</c>.</param>
+    /// <param name="scores">Scratch of at least <paramref name="length"/> elements; holds the attention weights afterwards.</param>
+    /// <param name="destination">The output, headDim elements; must not overlap the other spans.</param>
+    /// <exception cref="ArgumentException">A span is too short or has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not positive or <paramref name="stride"/> is below headDim.</exception>
+    public static void Attend(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int stride,
+        float scale, Span<float> scores, Span<float> destination)
+    {
+        int headDim = query.Length;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, headDim);
+        long cacheLength = ((long)(length - 1) * stride) + headDim;
+        RequireAtLeast(keys, cacheLength);
+        RequireAtLeast(values, cacheLength);
+        RequireAtLeast(scores, length);
+        RequireLength(destination, headDim);
+        if (Vector512.IsHardwareAccelerated && headDim >= Vector512<float>.Count)
+        {
+            Attend<Simd512, Vector512<float>>(query, keys, values, length, stride, scale, scores, destination);
+        }
+        else if (Vector256.IsHardwareAccelerated && headDim >= Vector256<float>.Count)
+        {
+            Attend<Simd256, Vector256<float>>(query, keys, values, length, stride, scale, scores, destination);
+        }
+        else if (Vector128.IsHardwareAccelerated && headDim >= Vector128<float>.Count)
+        {
+            Attend<Simd128, Vector128<float>>(query, keys, values, length, stride, scale, scores, destination);
+        }
+        else
+        {
+            Attend<SimdScalar, float>(query, keys, values, length, stride, scale, scores, destination);
+        }
+    }
+
+    /// <summary><see cref="Attend"/> at one vector width; lengths unchecked.</summary>
+    internal static void Attend<TSimd, TVector>(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int stride,
+        float scale, Span<float> scores, Span<float> destination)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        int headDim = query.Length;
+        for (int t = 0; t < length; t++)
+        {
+            scores[t] = scale * Dot<TSimd, TVector>(query, keys.Slice(t * stride, headDim));
+        }
+
+        Softmax(scores[..length]);
+        destination.Clear();
+        for (int t = 0; t < length; t++)
+        {
+            MultiplyAdd<TSimd, TVector>(values.Slice(t * stride, headDim), scores[t], destination);
+        }
+    }
+
+    /// <summary><c>destination[i] += x[i]·y</c>; lengths unchecked.</summary>
+    private static void MultiplyAdd<TSimd, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ds = ref MemoryMarshal.GetReference(destination);
+        TVector factor = TSimd.Create(y);
+        nuint length = (nuint)x.Length;
+        nuint count = (nuint)TSimd.Count;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            TSimd.Store(TSimd.MultiplyAdd(TSimd.Load(ref xs, i), factor, TSimd.Load(ref ds, i)), ref ds, i);
+        }
+
+        if (i < length)
+        {
+            MultiplyAdd<SimdScalar, float>(x[(int)i..], y, destination[(int)i..]);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// One time step of a depthwise causal 1-D convolution (Mamba's <c>conv1d</c>), without activation.
+    /// With <c>C = x.Length</c> channels and kernel width <c>K = weight.Length / C</c>, each row of
+    /// <paramref name="convState"/> is shifted left by one, <c>x[c]</c> is written into column <c>K − 1</c>,
+    /// then <c>destination[c] = Σ_k weight[c·K + k]·convState[c·K + k] + bias[c]</c> (bias 0 when empty).
+    /// </summary>
+    /// <param name="x">This step's input, one value per channel (the pre-convolution <c>x</c> of in_proj).</param>
+    /// <param name="convState">The last K inputs per channel, <c>[C, K]</c> row-major, newest in column K − 1; updated.</param>
+    /// <param name="weight">The filters, <c>[C, K]</c> row-major (HF <c>conv1d.weight</c> <c>[C, 1, K]</c>);
+    /// <c>weight[c·K + K − 1]</c> multiplies the newest input.</param>
+    /// <param name="bias">One value per channel, or empty for no bias.</param>
+    /// <param name="destination">The output, C values; may be <paramref name="x"/> itself.</param>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is empty, <c>weight.Length</c> is not a positive
+    /// multiple of C, or another length does not match.</exception>
+    /// <remarks>K = 4, the usual width, runs as straight-line code.</remarks>
+    public static void CausalConv1dStep(ReadOnlySpan<float> x, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> destination)
+    {
+        int channels = x.Length;
+        if (channels == 0 || weight.Length == 0 || weight.Length % channels != 0)
+        {
+            Throw(nameof(weight), $"weight has {weight.Length} elements; expected a positive multiple of the {channels} channels.");
+        }
+
+        RequireLength(convState, weight.Length);
+        RequireLength(destination, channels);
+        if (!bias.IsEmpty)
+        {
+            RequireLength(bias, channels);
+        }
+
+        int width = weight.Length / channels;
+        if (width == 4)
+        {
+            CausalConv1dStep4(x, convState, weight, bias, destination);
+        }
+        else
+        {
+            CausalConv1dStepAnyWidth(x, convState, weight, bias, destination, width);
+        }
+    }
+
+    private static void CausalConv1dStep4(ReadOnlySpan<float> x, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> destination)
+    {
+        ref float state = ref MemoryMarshal.GetReference(convState);
+        ref float w = ref MemoryMarshal.GetReference(weight);
+        for (int c = 0; c < x.Length; c++)
+        {
+            ref float s = ref Unsafe.Add(ref state, 4 * c);
+            ref float k = ref Unsafe.Add(ref w, 4 * c);
+            float s0 = Unsafe.Add(ref s, 1), s1 = Unsafe.Add(ref s, 2), s2 = Unsafe.Add(ref s, 3), s3 = x[c];
+            s = s0;
+            Unsafe.Add(ref s, 1) = s1;
+            Unsafe.Add(ref s, 2) = s2;
+            Unsafe.Add(ref s, 3) = s3;
+            float sum = (k * s0) + (Unsafe.Add(ref k, 1) * s1) + (Unsafe.Add(ref k, 2) * s2) + (Unsafe.Add(ref k, 3) * s3);
+            destination[c] = bias.IsEmpty ? sum : sum + bias[c];
+        }
+    }
+
+    private static void CausalConv1dStepAnyWidth(ReadOnlySpan<float> x, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> destination, int width)
+    {
+        for (int c = 0; c < x.Length; c++)
+        {
+            Span<float> s = convState.Slice(c * width, width);
+            ReadOnlySpan<float> k = weight.Slice(c * width, width);
+            s[1..].CopyTo(s);
+            s[^1] = x[c];
+            float sum = 0f;
+            for (int j = 0; j < width; j++)
+            {
+                sum += k[j] * s[j];
+            }
+
+            destination[c] = bias.IsEmpty ? sum : sum + bias[c];
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>Tokens that share one pass over the weight in <see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/>.</summary>
+    private const int MatMulTokenBlock = 4;
+
+    /// <summary>
+    /// Bytes of weight rows that stay in cache (L2) while every token block passes over them, so the
+    /// weight is read from memory once per call.
+    /// </summary>
+    private const int MatMulRowBlockBytes = 256 * 1024;
+
+    /// <summary>
+    /// Matrix product of a weight with a batch of token vectors (prefill):
+    /// <c>destination[t,r] = Σ_c w[r,c]·x[t,c]</c> for <c>t &lt; count</c>, each sum accumulated in float32.
+    /// </summary>
+    /// <param name="w">The weight, <c>[Rows, Cols]</c> row-major (a linear layer's <c>[out, in]</c>).</param>
+    /// <param name="x">The inputs, <c>[count, w.Cols]</c> row-major; only the first <c>count·w.Cols</c> elements are read.</param>
+    /// <param name="count">Number of tokens, 0 or more.</param>
+    /// <param name="destination">The outputs, <c>[count, w.Rows]</c> row-major; only the first <c>count·w.Rows</c> elements
+    /// are written. Must not overlap <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="x"/> or <paramref name="destination"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    /// <remarks>
+    /// Rows are taken in blocks of about 256 KiB of weights; within a block, tokens go four at a time
+    /// and rows two at a time, so each weight row is loaded once per four tokens from cache and once
+    /// per call from memory. A single token goes through
+    /// <see cref="MatVec(in Matrix, ReadOnlySpan{float}, Span{float})"/>.
+    /// </remarks>
+    public static void MatMul(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+    {
+        RequireMatrix(w);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        RequireAtLeast(x, (long)count * w.Cols);
+        RequireAtLeast(destination, (long)count * w.Rows);
+        if (count == 1)
+        {
+            MatVec(w, x[..w.Cols], destination[..w.Rows]);
+        }
+        else if (Vector512.IsHardwareAccelerated && w.Cols >= Vector512<float>.Count)
+        {
+            MatMul<Simd512, Vector512<float>>(w, x, count, destination);
+        }
+        else if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
+        {
+            MatMul<Simd256, Vector256<float>>(w, x, count, destination);
+        }
+        else if (Vector128.IsHardwareAccelerated && w.Cols >= Vector128<float>.Count)
+        {
+            MatMul<Simd128, Vector128<float>>(w, x, count, destination);
+        }
+        else
+        {
+            MatMul<SimdScalar, float>(w, x, count, destination);
+        }
+    }
+
+    /// <summary><see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/> at one vector width; lengths unchecked.</summary>
+    internal static void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        int rows = w.Rows, cols = w.Cols;
+        int rowBlock = Math.Max(2, MatMulRowBlockBytes / Math.Max(1, cols * sizeof(float))) & ~1;
+        Span<float> sums = stackalloc float[2 * MatMulTokenBlock];
+        for (int rowStart = 0; rowStart < rows; rowStart += rowBlock)
+        {
+            int rowEnd = Math.Min(rowStart + rowBlock, rows);
+            for (int t0 = 0; t0 < count; t0 += MatMulTokenBlock)
+            {
+                // A last block of fewer than four tokens repeats its last token: the repeated slots compute
+                // the same sums bit for bit, so writing them again is harmless.
+                int t1 = Math.Min(t0 + 1, count - 1), t2 = Math.Min(t0 + 2, count - 1), t3 = Math.Min(t0 + 3, count - 1);
+                ReadOnlySpan<float> x0 = x.Slice(t0 * cols, cols), x1 = x.Slice(t1 * cols, cols);
+                ReadOnlySpan<float> x2 = x.Slice(t2 * cols, cols), x3 = x.Slice(t3 * cols, cols);
+                for (int r0 = rowStart; r0 < rowEnd; r0 += 2)
+                {
+                    // Likewise an odd last row is paired with itself.
+                    int r1 = Math.Min(r0 + 1, rowEnd - 1);
+                    sums.Clear();
+                    DotTwoRowsFourTokens<TSimd, TVector>(w.Row(r0), w.Row(r1), x0, x1, x2, x3, sums);
+                    destination[(t0 * rows) + r0] = sums[0];
+                    destination[(t1 * rows) + r0] = sums[1];
+                    destination[(t2 * rows) + r0] = sums[2];
+                    destination[(t3 * rows) + r0] = sums[3];
+                    destination[(t0 * rows) + r1] = sums[4];
+                    destination[(t1 * rows) + r1] = sums[5];
+                    destination[(t2 * rows) + r1] = sums[6];
+                    destination[(t3 * rows) + r1] = sums[7];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the eight dot products of weight rows <paramref name="w0"/>, <paramref name="w1"/> with token
+    /// rows <paramref name="x0"/>..<paramref name="x3"/> to <paramref name="sums"/>
+    /// (<c>[w0·x0, w0·x1, w0·x2, w0·x3, w1·x0, ..., w1·x3]</c>). Each weight vector is loaded once
+    /// for four fused multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotTwoRowsFourTokens<TSimd, TVector>(
+        ReadOnlySpan<float> w0, ReadOnlySpan<float> w1,
+        ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3,
+        Span<float> sums)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        ref float w0s = ref MemoryMarshal.GetReference(w0), w1s = ref MemoryMarshal.GetReference(w1);
+        ref float x0s = ref MemoryMarshal.GetReference(x0), x1s = ref MemoryMarshal.GetReference(x1);
+        ref float x2s = ref MemoryMarshal.GetReference(x2), x3s = ref MemoryMarshal.GetReference(x3);
+        nuint length = (nuint)w0.Length;
+        nuint count = (nuint)TSimd.Count;
+
+        TVector s00 = TSimd.Zero, s01 = TSimd.Zero, s02 = TSimd.Zero, s03 = TSimd.Zero;
+        TVector s10 = TSimd.Zero, s11 = TSimd.Zero, s12 = TSimd.Zero, s13 = TSimd.Zero;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            TVector a = TSimd.Load(ref w0s, i), b = TSimd.Load(ref w1s, i);
+            TVector v = TSimd.Load(ref x0s, i);
+            s00 = TSimd.MultiplyAdd(a, v, s00);
+            s10 = TSimd.MultiplyAdd(b, v, s10);
+            v = TSimd.Load(ref x1s, i);
+            s01 = TSimd.MultiplyAdd(a, v, s01);
+            s11 = TSimd.MultiplyAdd(b, v, s11);
+            v = TSimd.Load(ref x2s, i);
+            s02 = TSimd.MultiplyAdd(a, v, s02);
+            s12 = TSimd.MultiplyAdd(b, v, s12);
+            v = TSimd.Load(ref x3s, i);
+            s03 = TSimd.MultiplyAdd(a, v, s03);
+            s13 = TSimd.MultiplyAdd(b, v, s13);
+        }
+
+        sums[0] += TSimd.Sum(s00);
+        sums[1] += TSimd.Sum(s01);
+        sums[2] += TSimd.Sum(s02);
+        sums[3] += TSimd.Sum(s03);
+        sums[4] += TSimd.Sum(s10);
+        sums[5] += TSimd.Sum(s11);
+        sums[6] += TSimd.Sum(s12);
+        sums[7] += TSimd.Sum(s13);
+        if (i < length)
+        {
+            int tail = (int)i;
+            DotTwoRowsFourTokens<SimdScalar, float>(w0[tail..], w1[tail..], x0[tail..], x1[tail..], x2[tail..], x3[tail..], sums);
+        }
+    }
+}

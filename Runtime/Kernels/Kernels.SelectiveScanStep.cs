@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// One step of the Mamba-1 selective scan (HF <c>selective_state_update</c>), for <c>E = x.Length</c>
+    /// channels and state size <c>N = b.Length</c>. For every channel <c>ch</c> and <c>n &lt; N</c>:
+    /// <c>state[ch,n] = exp(dt[ch]·a[ch,n])·state[ch,n] + dt[ch]·b[n]·x[ch]</c>; then
+    /// <c>destination[ch] = (Σ_n state[ch,n]·c[n] + d[ch]·x[ch])·silu(z[ch])</c>. All in float32.
+    /// </summary>
+    /// <param name="x">The convolved, activated input <c>xc</c>, E values.</param>
+    /// <param name="dt">The step sizes after softplus, E values.</param>
+    /// <param name="a">The state matrix <c>A = −exp(A_log)</c>, <c>[E, N]</c> row-major.</param>
+    /// <param name="b">The input projection <c>B</c> of this token, N values.</param>
+    /// <param name="c">The output projection <c>C</c> of this token, N values.</param>
+    /// <param name="d">The skip weights <c>D</c>, E values.</param>
+    /// <param name="z">The gate (second half of in_proj), E values.</param>
+    /// <param name="state">The SSM state, <c>[E, N]</c> row-major; updated.</param>
+    /// <param name="destination">The gated output <c>y</c>, E values; may be <paramref name="x"/> or <paramref name="z"/> itself.</param>
+    /// <exception cref="ArgumentException"><paramref name="b"/> is empty or a length does not match.</exception>
+    public static void SelectiveScanStep(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
+    {
+        int channels = x.Length, stateSize = b.Length;
+        if (stateSize == 0)
+        {
+            Throw(nameof(b), "b is empty; the state size must be positive.");
+        }
+
+        RequireLength(dt, channels);
+        RequireLength(a, channels * stateSize);
+        RequireLength(c, stateSize);
+        RequireLength(d, channels);
+        RequireLength(z, channels);
+        RequireLength(state, channels * stateSize);
+        RequireLength(destination, channels);
+        if (Vector512.IsHardwareAccelerated && stateSize >= Vector512<float>.Count)
+        {
+            SelectiveScanStep<Simd512, Vector512<float>>(x, dt, a, b, c, d, z, state, destination);
+        }
+        else if (Vector256.IsHardwareAccelerated && stateSize >= Vector256<float>.Count)
+        {
+            SelectiveScanStep<Simd256, Vector256<float>>(x, dt, a, b, c, d, z, state, destination);
+        }
+        else if (Vector128.IsHardwareAccelerated && stateSize >= Vector128<float>.Count)
+        {
+            SelectiveScanStep<Simd128, Vector128<float>>(x, dt, a, b, c, d, z, state, destination);
+        }
+        else
+        {
+            SelectiveScanStep<SimdScalar, float>(x, dt, a, b, c, d, z, state, destination);
+        }
+    }
+
+    /// <summary><see cref="SelectiveScanStep"/> at one vector width (over the state dimension); lengths unchecked.</summary>
+    internal static void SelectiveScanStep<TSimd, TVector>(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        int stateSize = b.Length;
+        for (int ch = 0; ch < x.Length; ch++)
+        {
+            float xc = x[ch];
+            int row = ch * stateSize;
+            float y = ScanRow<TSimd, TVector>(xc, dt[ch], a.Slice(row, stateSize), b, c, state.Slice(row, stateSize));
+            destination[ch] = (y + (d[ch] * xc)) * SiluOperator.Invoke<SimdScalar, float>(z[ch]);
+        }
+    }
+
+    /// <summary>Updates one channel's state row (<c>s = exp(dt·a)·s + (dt·b)·x</c>) and returns <c>Σ_n s[n]·c[n]</c>.</summary>
+    private static float ScanRow<TSimd, TVector>(float x, float dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> state)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        ref float aRow = ref MemoryMarshal.GetReference(a);
+        ref float bs = ref MemoryMarshal.GetReference(b);
+        ref float cs = ref MemoryMarshal.GetReference(c);
+        ref float sRow = ref MemoryMarshal.GetReference(state);
+        TVector dtv = TSimd.Create(dt), xv = TSimd.Create(x);
+        TVector y = TSimd.Zero;
+        nuint length = (nuint)state.Length;
+        nuint count = (nuint)TSimd.Count;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            TVector decay = TSimd.Exp(TSimd.Multiply(dtv, TSimd.Load(ref aRow, i)));
+            TVector input = TSimd.Multiply(TSimd.Multiply(dtv, TSimd.Load(ref bs, i)), xv);
+            TVector s = TSimd.MultiplyAdd(decay, TSimd.Load(ref sRow, i), input);
+            TSimd.Store(s, ref sRow, i);
+            y = TSimd.MultiplyAdd(s, TSimd.Load(ref cs, i), y);
+        }
+
+        float sum = TSimd.Sum(y);
+        if (i < length)
+        {
+            int tail = (int)i;
+            sum += ScanRow<SimdScalar, float>(x, dt, a[tail..], b[tail..], c[tail..], state[tail..]);
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace EdgeJamba.Runtime;
+
+/// <summary>
+/// The numeric kernels of inference, in float32: matrix-vector products, norms, activations,
+/// attention, the Mamba convolution and scan, top-k. Inputs come first and the destination last, as
+/// in <see cref="System.Numerics.Tensors.TensorPrimitives"/>. No kernel allocates.
+/// </summary>
+/// <remarks>
+/// Each vectorizable kernel is one generic method over <see cref="ISimd{TVector}"/>, run at the widest
+/// width the hardware accelerates (512, then 256, then 128 bits, else scalar); the elements that do
+/// not fill a vector go through the scalar instantiation of the same method. Sums use fused
+/// multiply-add where the hardware has it, so results may differ in the last bits between machines.
+/// Lengths are checked on entry; a mismatch throws <see cref="ArgumentException"/>.
+/// </remarks>
+public static partial class Kernels
+{
+    private static void RequireLength(ReadOnlySpan<float> span, int expected, [CallerArgumentExpression(nameof(span))] string name = "")
+    {
+        if (span.Length != expected)
+        {
+            ThrowLength(name, span.Length, expected);
+        }
+    }
+
+    private static void RequireAtLeast(ReadOnlySpan<float> span, long required, [CallerArgumentExpression(nameof(span))] string name = "")
+    {
+        if (span.Length < required)
+        {
+            ThrowTooShort(name, span.Length, required);
+        }
+    }
+
+    private static unsafe void RequireMatrix(in Matrix w, [CallerArgumentExpression(nameof(w))] string name = "")
+    {
+        if (w.Rows < 0 || w.Cols < 0 || (w.Data == null && w.Length != 0))
+        {
+            Throw(name, $"{name} is not a valid matrix: {w.Rows}x{w.Cols} at 0x{(nuint)w.Data:x}.");
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLength(string name, int actual, int expected) =>
+        throw new ArgumentException($"{name} has {actual} elements; expected {expected}.", name);
+
+    [DoesNotReturn]
+    private static void ThrowTooShort(string name, int actual, long required) =>
+        throw new ArgumentException($"{name} has {actual} elements; needs at least {required}.", name);
+
+    [DoesNotReturn]
+    private static void Throw(string name, string message) => throw new ArgumentException(message, name);
+}
