@@ -60,7 +60,9 @@ internal static class GenerateCommand
             }
             catch (ArgumentOutOfRangeException e)
             {
-                throw new EdgeJambaException(e.Message);
+                string message = e.Message;
+                int cut = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+                throw new EdgeJambaException("invalid sampling option: " + (cut > 0 ? message[..cut] : message));
             }
             string prompt = ReadPrompt();
             using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context));

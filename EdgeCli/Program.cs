@@ -8,4 +8,5 @@ GenerateCommand.Configure(root);
 root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(RandomModelCommand.Create());
 return root.Parse(args).Invoke();

@@ -42,7 +42,21 @@ public sealed class LoadedModel : IDisposable
 /// <summary>Opens a Hugging Face model folder and picks the engine for it.</summary>
 public static class ModelLoader
 {
-    /// <param name="directory">Folder with config.json and safetensors weights.</param>
+    /// <summary>
+    /// The layout of a model folder: from its Hugging Face <c>config.json</c>, or, for folders of our own
+    /// (random-weight models), from the spec file <c>layout.model.json</c>.
+    /// </summary>
+    public static ModelLayout ReadLayout(string directory, int? maxContext)
+    {
+        if (!File.Exists(Path.Combine(directory, "config.json")) && File.Exists(Path.Combine(directory, RandomCheckpoint.SpecFileName)))
+        {
+            var layout = SpecFile.Load(Path.Combine(directory, RandomCheckpoint.SpecFileName));
+            return maxContext is { } ctx ? layout with { MaxContext = ctx } : layout;
+        }
+        return HfConfigImporter.Import(directory, maxContext);
+    }
+
+    /// <param name="directory">Folder with config.json (or layout.model.json) and safetensors weights.</param>
     /// <param name="engine">Engine preference.</param>
     /// <param name="maxContext">Context to plan the KV cache for; null for the default.</param>
     /// <param name="specialized">Creates the compiled-in model for a layout, or returns null (the application's <c>GeneratedModels.TryCreate</c>).</param>
@@ -54,7 +68,7 @@ public static class ModelLoader
         {
             throw new EdgeJambaException($"{directory}: model folder not found");
         }
-        var layout = HfConfigImporter.Import(directory, maxContext);
+        var layout = ReadLayout(directory, maxContext);
         var checkpoint = Checkpoint.Open(directory);
         try
         {

@@ -16,3 +16,5 @@ public sealed partial record MoeLayout;
 public sealed partial class TensorNames;
 public static partial class MemoryPlan;
 public static partial class LayoutHash;
+public sealed partial record LayoutTensor;
+public static partial class LayoutTensors;
