@@ -38,7 +38,8 @@ internal static class DiagnosticDescriptors
             case SpecProblemIds.BadName: return BadName;
             case SpecProblemIds.Inconsistent: return Inconsistent;
             case SpecProblemIds.Duplicate: return Duplicate;
-            default: return DuplicateName;
+            case "EJ0013": return DuplicateName;
+            default: throw new System.ArgumentException("no descriptor for " + id, nameof(id));
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using EdgeJamba.Layout;
 using Microsoft.CodeAnalysis;
 
@@ -31,11 +33,25 @@ public sealed partial class ModelGenerator : IIncrementalGenerator
 
         var models = specs
             .Where(static s => s.Layout is not null)
-            .Select(static (s, _) => new EmitModel(s.FileName, s.TextHash, s.Layout!))
+            .Select(static (s, _) => new EmitModel(s.FileName, s.TextHash, s.Layout!, s.NameLocation))
             .WithTrackingName(TrackingNames.Model);
 
-        context.RegisterSourceOutput(models, static (spc, model) =>
+        // Two specs may not share a model name: the one whose file sorts first wins, the other gets EJ0013.
+        var names = models.Select(static (m, _) => new NamedFile(m.Layout.Name, m.FileName)).Collect()
+            .Select(static (list, _) => new EquatableArray<NamedFile>(list.ToArray()));
+
+        context.RegisterSourceOutput(models.Combine(names), static (spc, pair) =>
         {
+            var (model, all) = pair;
+            string? winner = Winner(all, model.Layout.Name);
+            if (winner != model.FileName)
+            {
+                spc.ReportDiagnostic((model.NameLocation with
+                {
+                    Message = "model name '" + model.Layout.Name + "' of " + model.FileName + " is already declared by " + winner + "; this spec is not compiled",
+                }).ToDiagnostic());
+                return;
+            }
             foreach (var file in Emit.ModelEmitter.Emit(model))
             {
                 spc.AddSource(file.HintName, file.Source);
@@ -45,31 +61,22 @@ public sealed partial class ModelGenerator : IIncrementalGenerator
         var all = models.Collect().WithTrackingName(TrackingNames.Registry);
         context.RegisterSourceOutput(all, static (spc, list) =>
         {
-            var sorted = list.Sort((a, b) => string.CompareOrdinal(a.Layout.Name, b.Layout.Name));
-            ImmutableArray<EmitModel> unique = RemoveDuplicateNames(sorted, spc);
-            spc.AddSource("EdgeJamba.GeneratedModels.g.cs", Emit.RegistryEmitter.Emit(unique));
+            var winners = list.Where(m => Winner(list.Select(x => new NamedFile(x.Layout.Name, x.FileName)), m.Layout.Name) == m.FileName)
+                .OrderBy(m => m.Layout.Name, System.StringComparer.Ordinal)
+                .ToImmutableArray();
+            spc.AddSource("EdgeJamba.GeneratedModels.g.cs", Emit.RegistryEmitter.Emit(winners));
         });
     }
 
-    private static ImmutableArray<EmitModel> RemoveDuplicateNames(ImmutableArray<EmitModel> sorted, SourceProductionContext spc)
-    {
-        var builder = ImmutableArray.CreateBuilder<EmitModel>();
-        for (int i = 0; i < sorted.Length; i++)
-        {
-            if (i > 0 && sorted[i].Layout.Name == sorted[i - 1].Layout.Name)
-            {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, Location.None,
-                    "model name '" + sorted[i].Layout.Name + "' is declared by both " + sorted[i - 1].FileName + " and " + sorted[i].FileName));
-                continue;
-            }
-            builder.Add(sorted[i]);
-        }
-        return builder.ToImmutable();
-    }
+    /// <summary>The file (ordinally first) that owns <paramref name="name"/>.</summary>
+    private static string? Winner(IEnumerable<NamedFile> all, string name) =>
+        all.Where(n => n.Name == name).Select(n => n.FileName).OrderBy(f => f, System.StringComparer.Ordinal).FirstOrDefault();
 }
 
+/// <summary>A model name and the spec file declaring it.</summary>
+internal sealed record NamedFile(string Name, string FileName);
 /// <summary>What the emitters need: a validated layout and where it came from.</summary>
-internal sealed record EmitModel(string FileName, string TextHash, ModelLayout Layout);
+internal sealed record EmitModel(string FileName, string TextHash, ModelLayout Layout, DiagnosticInfo NameLocation);
 
 /// <summary>Names of the tracked pipeline steps (asserted by the incremental tests).</summary>
 internal static class TrackingNames

@@ -62,7 +62,7 @@ internal sealed class AttentionEmitter : PartEmitter
     {
         if (_a.Rope is { } r)
         {
-            yield return "Rope = new RopeTable(new RopeLayout(RopeType." + r.Type + ", " + Double(r.Theta) + ", " + Double(r.Factor) + ", " +
+            yield return "Rope = RopeTable.Shared(new RopeLayout(RopeType." + r.Type + ", " + Double(r.Theta) + ", " + Double(r.Factor) + ", " +
                 Double(r.LowFreqFactor) + ", " + Double(r.HighFreqFactor) + ", " + Int(r.OriginalMaxPositions) + ", " + Double(r.BetaFast) + ", " +
                 Double(r.BetaSlow) + ", " + Double(r.AttentionFactor) + "), HeadDim, MaxContext);";
         }

@@ -59,7 +59,7 @@ static partial class SpecReader
         string? name = model.String("name", required: true);
         if (name is not null && !IsIdentifier(name))
         {
-            model.Report(SpecProblemIds.BadName, "'name' must be a C# identifier (letters, digits, '_', not starting with a digit), not '" + name + "'", model.Get("name")!);
+            model.Report(SpecProblemIds.BadName, "'name' must be a C# identifier (letters, digits, '_', not starting with a digit, not a keyword), not '" + name + "'", model.Get("name")!);
             name = null;
         }
         int? family = model.Choice("family", required: true, s_families);
@@ -211,8 +211,9 @@ static partial class SpecReader
             case 2:
             case 3:
                 mixer.Report(SpecProblemIds.Unsupported, "the '" + s_mixers[kind.Value] + "' mixer is not supported by this version yet", mixer.Get("kind")!);
-                mixer.Finish();
                 return null;
+            default:
+                return null; // unknown or missing kind: already reported; its other fields cannot be judged
         }
         mixer.Finish();
         return result;
@@ -283,6 +284,8 @@ static partial class SpecReader
             case 2:
                 result = new NoFfnLayout();
                 break;
+            default:
+                return null; // unknown or missing kind: already reported; its other fields cannot be judged
         }
         ffn.Finish();
         return result;
@@ -310,10 +313,12 @@ static partial class SpecReader
     private static void CheckSizes(ModelLayout layout, SpecObject model, List<SpecProblem> problems)
     {
         long d = layout.HiddenSize;
+        bool tooLarge = false;
         void Check(long elements, string what, JsonNode at)
         {
             if (elements > int.MaxValue)
             {
+                tooLarge = true;
                 problems.Add(new SpecProblem(SpecProblemIds.TooLarge, what + " would have " + elements.ToString(CultureInfo.InvariantCulture) +
                     " elements, more than a 32-bit count allows", at.Start, at.Length));
             }
@@ -347,7 +352,14 @@ static partial class SpecReader
             }
         }
         long stateBytes = MemoryPlan.StateBytes(layout);
-        if (stateBytes > MaxStateBytes)
+        if (!tooLarge && MemoryPlan.StateElements(layout) > int.MaxValue && stateBytes <= MaxStateBytes)
+        {
+            var at = model.Get("max_context") ?? root;
+            problems.Add(new SpecProblem(SpecProblemIds.TooLarge, "the state arena (KV cache at max_context plus recurrent state) would have " +
+                MemoryPlan.StateElements(layout).ToString(CultureInfo.InvariantCulture) + " elements, more than a 32-bit count allows; lower max_context",
+                at.Start, at.Length));
+        }
+        if (!tooLarge && stateBytes > MaxStateBytes)
         {
             var at = model.Get("max_context") ?? root;
             problems.Add(new SpecProblem(SpecProblemIds.TooLarge, "the fixed state (KV cache at max_context plus recurrent state) would need " +
@@ -356,8 +368,22 @@ static partial class SpecReader
         }
     }
 
+    private static readonly string[] s_keywords =
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const", "continue", "decimal",
+        "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern", "false", "finally", "fixed", "float", "for",
+        "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is", "lock", "long", "namespace", "new", "null", "object",
+        "operator", "out", "override", "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short",
+        "sizeof", "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint", "ulong", "unchecked",
+        "unsafe", "ushort", "using", "virtual", "void", "volatile", "while", "EdgeJamba",
+    };
+
     private static bool IsIdentifier(string name)
     {
+        if (System.Array.IndexOf(s_keywords, name) >= 0)
+        {
+            return false;
+        }
         if (name.Length == 0 || name.Length > 64 || !(char.IsLetter(name[0]) || name[0] == '_'))
         {
             return false;

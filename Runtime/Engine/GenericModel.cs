@@ -134,7 +134,7 @@ public sealed class GenericModel : LanguageModel
             Kernels.RotateHalf(k, a.KvHeads, a.HeadDim, rope.CosAt(position), rope.SinAt(position));
         }
         int group = a.Heads / a.KvHeads;
-        float scale = 1f / MathF.Sqrt(a.HeadDim);
+        float scale = (float)(1.0 / Math.Sqrt(a.HeadDim)); // rounded once, as the generated code and HF (head_dim ** -0.5) do
         var output = _attention.AsSpan(0, a.QueryDim);
         for (int head = 0; head < a.Heads; head++)
         {
@@ -245,7 +245,7 @@ public sealed class GenericModel : LanguageModel
                         VBias = ckpt.Matrix(names.Attention(i, "v", "bias"), 1, a.KvDim);
                         OBias = ckpt.Matrix(names.Attention(i, "o", "bias"), 1, d);
                     }
-                    Rope = a.Rope is null ? null : new RopeTable(a.Rope, a.HeadDim, layout.MaxContext);
+                    Rope = a.Rope is null ? null : RopeTable.Shared(a.Rope, a.HeadDim, layout.MaxContext);
                     break;
                 case MambaLayout m:
                     InProj = ckpt.Matrix(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);

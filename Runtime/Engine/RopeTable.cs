@@ -9,6 +9,25 @@ namespace EdgeJamba.Runtime;
 /// </summary>
 public sealed class RopeTable
 {
+    private static readonly Dictionary<(RopeLayout, int, int), RopeTable> s_shared = [];
+
+    /// <summary>
+    /// The table for these parameters, built once per process and shared by every layer (and model) that
+    /// asks for it: attention layers of one model almost always have identical RoPE.
+    /// </summary>
+    public static RopeTable Shared(RopeLayout rope, int headDim, int maxContext)
+    {
+        lock (s_shared)
+        {
+            if (!s_shared.TryGetValue((rope, headDim, maxContext), out var table))
+            {
+                table = new RopeTable(rope, headDim, maxContext);
+                s_shared.Add((rope, headDim, maxContext), table);
+            }
+            return table;
+        }
+    }
+
     public RopeTable(RopeLayout rope, int headDim, int maxContext)
     {
         ArgumentNullException.ThrowIfNull(rope);

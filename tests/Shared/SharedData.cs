@@ -41,9 +41,15 @@ public static class SharedData
 
     private static string FindRepoRoot()
     {
-        // Test binaries normally sit under the checkout; with --artifacts-path elsewhere, the working directory does.
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        // The build records the checkout's location; the binaries' folder and the working directory are fallbacks.
+        string? recorded = typeof(SharedData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "EdgeJambaRepoRoot")?.Value;
+        foreach (string start in new[] { recorded ?? "", AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
+            if (start.Length == 0)
+            {
+                continue;
+            }
             var dir = new DirectoryInfo(start);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeJamba.sln")))
             {

@@ -1,0 +1,135 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeJamba.Tests;
+
+namespace EdgeJamba.Cli.Tests;
+
+[Collection(AotCollection.Name)]
+public sealed class CliTests(AotBinary binary)
+{
+    [SkippableFact]
+    public void Stories260K_GreedyFromStdin_PrintsTheReferenceContinuation()
+    {
+        string model = SharedData.RequireDirectory("models/stories260K");
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedData.RequireDirectory("reference/stories260K"), "manifest.json")));
+        var greedy = manifest.RootElement.GetProperty("greedy");
+        string prompt = greedy.GetProperty("prompt").GetString()!;
+        string expected = greedy.GetProperty("text").GetString()!;
+        int generate = greedy.GetProperty("tokens").GetArrayLength() - greedy.GetProperty("prompt_tokens").GetArrayLength();
+
+        var result = binary.Run(prompt, "--model", model, "--greedy", "-n", generate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(expected, prompt + result.StdOut);
+        Assert.DoesNotContain("generic", result.StdErr, StringComparison.Ordinal); // stories260K's layout is compiled in
+    }
+
+    [SkippableTheory]
+    [InlineData("llama-gqa", "specialized")]
+    [InlineData("llama-gqa", "generic")]
+    [InlineData("jamba-tiny-b", "specialized")]
+    [InlineData("mamba-untied", "generic")]
+    public void Logits_MatchTheReferenceSet(string set, string engine)
+    {
+        string folder = SharedData.RequireDirectory("reference/" + set);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        var root = manifest.RootElement;
+        string tokens = string.Join(',', root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
+        double tolerance = root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble();
+        string output = Path.Combine(binary.TempDirectory, set + "-" + engine + ".f32");
+
+        var result = binary.Run(null, "logits", "--model", Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), "--tokens", tokens,
+            "--out", output, "--engine", engine);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        var got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output));
+        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "logits.f32")));
+        Assert.Equal(expected.Length, got.Length);
+        double worst = 0;
+        for (int i = 0; i < got.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
+        }
+        Assert.True(worst <= tolerance, $"{set} on the {engine} engine: max |diff| {worst} > {tolerance}");
+    }
+
+    [SkippableFact]
+    public void SameSeed_SameText_AndStopStringEndsOutputBeforeIt()
+    {
+        string model = SharedData.RequireDirectory("models/stories260K");
+        var first = binary.Run("Once upon a time", "--model", model, "--seed", "42", "-n", "80");
+        var second = binary.Run("Once upon a time", "--model", model, "--seed", "42", "-n", "80");
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(first.StdOut, second.StdOut);
+        Assert.True(first.StdOut.Length > 20);
+
+        var greedy = binary.Run("Once upon a time", "--model", model, "--greedy", "-n", "60");
+        var stopped = binary.Run("Once upon a time", "--model", model, "--greedy", "-n", "60", "--stop", "Lily");
+        int at = greedy.StdOut.IndexOf("Lily", StringComparison.Ordinal);
+        Assert.True(at > 0);
+        Assert.Equal(greedy.StdOut[..at], stopped.StdOut);
+    }
+
+    [Fact]
+    public void MissingModelFolder_IsOneClearLineAndExitCode1()
+    {
+        var result = binary.Run("hi", "--model", "/nonexistent/model");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("/nonexistent/model", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(result.StdOut);
+    }
+
+    [Theory]
+    [InlineData("--top-p", "7", "TopP")]
+    [InlineData("--max-tokens", "-3", "--max-tokens")]
+    [InlineData("--temperature", "hot", "hot")]
+    public void OutOfRangeFlag_IsRefusedWithItsName(string flag, string value, string named)
+    {
+        var result = binary.Run("hi", "--model", "/nonexistent/model", flag, value);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(named, result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Logits_BadTokenOrMissingFolder_WritesNothing()
+    {
+        string model = SharedData.RequireDirectory("models/stories260K");
+        string output = Path.Combine(binary.TempDirectory, "never.f32");
+        var badToken = binary.Run(null, "logits", "--model", model, "--tokens", "1,2,9999", "--out", output);
+        Assert.Equal(1, badToken.ExitCode);
+        Assert.Contains("9999", badToken.StdErr, StringComparison.Ordinal);
+        Assert.Contains("position 2", badToken.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+
+        var noFolder = binary.Run(null, "logits", "--model", model, "--tokens", "1,2", "--out", "/nonexistent/dir/x.f32");
+        Assert.Equal(1, noFolder.ExitCode);
+        Assert.Contains("/nonexistent/dir", noFolder.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultLayout_RandomModel_RunsOnTheSpecializedEngine()
+    {
+        string folder = Path.Combine(binary.TempDirectory, "default-model");
+        var make = binary.Run(null, "random-model", "--spec", Path.Combine(SharedData.RepoRoot, "ModelSpecs", "default.model.json"), "-o", folder, "--seed", "3");
+        Assert.True(make.ExitCode == 0, make.StdErr);
+
+        var run = binary.Run("Hello", "--model", folder, "-n", "16", "--seed", "1", "--stats");
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("engine specialized", run.StdErr, StringComparison.Ordinal);
+        Assert.Contains("generated 16 tokens", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Binary_DependsOnlyOnLibcAndLibm()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "ldd is Linux-only");
+        var ldd = AotBinary.RunProcess("ldd", [binary.Path_], null, TimeSpan.FromSeconds(30));
+        var libraries = ldd.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ')[0])
+            .Where(name => !name.StartsWith("linux-vdso", StringComparison.Ordinal) && !name.Contains("ld-linux", StringComparison.Ordinal))
+            .ToList();
+        Assert.All(libraries, name => Assert.True(name.StartsWith("libc.so", StringComparison.Ordinal) || name.StartsWith("libm.so", StringComparison.Ordinal), name));
+    }
+}
