@@ -1,0 +1,93 @@
+using System.Globalization;
+using EdgeJamba.Layout;
+
+namespace EdgeJamba.Parity.Tests.RandomLayouts;
+
+/// <summary>Small random layouts of every supported family, drawn to reach the corners of what a spec can say.</summary>
+internal static class RandomLayout
+{
+    private static readonly CheckpointFamily[] s_families = [CheckpointFamily.Llama, CheckpointFamily.Mamba, CheckpointFamily.Mixtral, CheckpointFamily.Jamba];
+
+    /// <summary>Layout number <paramref name="index"/>: the families take turns, everything else is drawn from <paramref name="rng"/>.</summary>
+    public static ModelLayout Create(int index, Random rng)
+    {
+        var family = s_families[index % s_families.Length];
+        string name = string.Create(CultureInfo.InvariantCulture, $"Random{index:00}{family}");
+        int hidden = rng.Next(4, 41);
+        int layerCount = family == CheckpointFamily.Jamba ? rng.Next(2, 5) : rng.Next(1, 4);
+        // Half of the models repeat one layer (the spec folds them into one entry), half vary every layer; Jamba always mixes.
+        bool uniform = rng.Next(2) == 0 && family != CheckpointFamily.Jamba;
+        var layers = new LayerLayout[layerCount];
+        for (int i = 0; i < layerCount; i++)
+        {
+            layers[i] = uniform && i > 0 ? layers[0] with { Index = i } : new LayerLayout(i, Mixer(family, hidden, i, rng), Ffn(family, rng));
+        }
+        return new ModelLayout(name, family, VocabSize: rng.Next(8, 97), hidden, MaxContext: rng.Next(12, 49), NormEps: rng.Next(2) == 0 ? 1e-5 : 1e-6,
+            TieEmbeddings: rng.Next(2) == 0, WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(layers));
+    }
+
+    private static MixerLayout Mixer(CheckpointFamily family, int hidden, int index, Random rng)
+    {
+        switch (family)
+        {
+            case CheckpointFamily.Mamba:
+                return Mamba(hidden, norms: false, rng);
+            case CheckpointFamily.Jamba:
+                {
+                    // Jamba mixes both kinds; the first two layers are one of each so every model has both.
+                    bool attention = index < 2 ? index == 1 : rng.Next(2) == 0;
+                    return attention ? Attention(rope: false, bias: false, rng) : Mamba(hidden, norms: true, rng);
+                }
+            default:
+                return Attention(rope: true, bias: rng.Next(2) == 0, rng);
+        }
+    }
+
+    /// <summary>GQA with 1..4 KV heads and 1..4 query heads per KV head; head_dim even with RoPE (odd halves like 3 and 5 included), any without.</summary>
+    private static AttentionLayout Attention(bool rope, bool bias, Random rng)
+    {
+        int kvHeads = rng.Next(1, 5);
+        int heads = kvHeads * rng.Next(1, 5);
+        int headDim = rope ? 2 * rng.Next(1, 10) : rng.Next(1, 17);
+        return new AttentionLayout(heads, kvHeads, headDim, rope ? Rope(rng) : null, bias);
+    }
+
+    private static RopeLayout Rope(Random rng)
+    {
+        double theta = new[] { 100.0, 10000.0, 500000.0, 1e6 }[rng.Next(4)];
+        return rng.Next(6) switch
+        {
+            0 => new RopeLayout(RopeType.Linear, theta, 1 + (3 * rng.NextDouble()), 0, 0, 0, 32, 1, 0),
+            1 => new RopeLayout(RopeType.Llama3, theta, 8, 1, 4, rng.Next(8, 64), 32, 1, 0),
+            2 => new RopeLayout(RopeType.Yarn, theta, 2 + (2 * rng.NextDouble()), 0, 0, rng.Next(8, 32), 32, 1, rng.Next(2) == 0 ? 0 : 1.25),
+            _ => new RopeLayout(RopeType.Default, theta, 1, 0, 0, 0, 32, 1, 0),
+        };
+    }
+
+    /// <summary>d_inner = expand (1..3) x hidden, d_state 1..17 (the ends often), d_conv 2..5, dt_rank 1..9 (odd values included).</summary>
+    private static MambaLayout Mamba(int hidden, bool norms, Random rng) =>
+        new(DInner: rng.Next(1, 4) * hidden, DState: rng.Next(4) == 0 ? 1 + (16 * rng.Next(2)) : rng.Next(2, 17), DConv: rng.Next(2, 6),
+            DtRank: rng.Next(1, 10), norms, ConvBias: rng.Next(4) != 0, ProjBias: rng.Next(3) == 0);
+
+    private static FfnLayout Ffn(CheckpointFamily family, Random rng) => family switch
+    {
+        CheckpointFamily.Mamba => new NoFfnLayout(),
+        CheckpointFamily.Llama => new DenseFfnLayout(rng.Next(4, 65), Activation(rng), Bias: rng.Next(2) == 0),
+        CheckpointFamily.Mixtral => Moe(renormalize: true, rng),
+        _ => rng.Next(2) == 0 ? new DenseFfnLayout(rng.Next(4, 65), Activation(rng), Bias: false) : Moe(renormalize: false, rng),
+    };
+
+    private static MoeLayout Moe(bool renormalize, Random rng)
+    {
+        int experts = rng.Next(2, 7);
+        return new MoeLayout(experts, rng.Next(1, Math.Min(experts, 3) + 1), renormalize, rng.Next(4, 49), Activation(rng));
+    }
+
+    /// <summary>Mostly SiLU (every family's default), sometimes the other gates the layout allows.</summary>
+    private static Activation Activation(Random rng) => rng.Next(4) switch
+    {
+        0 => EdgeJamba.Layout.Activation.Gelu,
+        1 => EdgeJamba.Layout.Activation.Relu2,
+        _ => EdgeJamba.Layout.Activation.Silu,
+    };
+}
