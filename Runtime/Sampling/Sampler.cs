@@ -54,6 +54,7 @@ public sealed class Sampler
     /// </param>
     /// <param name="recentTokens">The token history, oldest first; only the last <see cref="SamplerOptions.RepeatLastN"/> entries are read.</param>
     /// <returns>The chosen id in <c>[0, VocabSize)</c>.</returns>
+    /// <remarks>Logits may be negative infinity (masked) but not NaN, and at least one must be finite.</remarks>
     public int Sample(Span<float> logits, ReadOnlySpan<int> recentTokens)
     {
         ApplyRepetitionPenalty(logits, recentTokens);
@@ -65,11 +66,8 @@ public sealed class Sampler
         return Draw();
     }
 
-    /// <summary>The candidates kept by the last non-greedy <see cref="Sample"/> call (for tests).</summary>
+    /// <summary>The candidates kept by the last filtering (the draw reads them; tests inspect them).</summary>
     internal ReadOnlySpan<int> Candidates => _candidates.AsSpan(0, _candidateCount);
-
-    /// <summary>The unnormalized weight of a candidate from the last call: its probability divided by the largest one.</summary>
-    internal float WeightOf(int id) => _weights[id];
 
     /// <summary>Runs the penalty and every filter without drawing, leaving the survivors in <see cref="Candidates"/>.</summary>
     internal void Filter(Span<float> logits, ReadOnlySpan<int> recentTokens)
@@ -96,6 +94,9 @@ public sealed class Sampler
             {
                 throw new ArgumentOutOfRangeException(nameof(recentTokens), id, $"Token id outside the vocabulary of {VocabSize}.");
             }
+        }
+        foreach (int id in window)
+        {
             if (!_penalized[id])
             {
                 _penalized[id] = true;

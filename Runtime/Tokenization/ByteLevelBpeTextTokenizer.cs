@@ -111,8 +111,9 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
         {
             return new ByteLevelBpeTextTokenizer(definition, source, settings);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
+            // BpeTokenizer rejects merges of unknown tokens (InvalidOperationException) and duplicate ids (ArgumentException).
             throw new EdgeJambaException($"{source}: {ex.Message}", ex);
         }
     }
@@ -215,7 +216,7 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
         {
             return ReadUnchecked(root, source);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException)
         {
             throw new EdgeJambaException($"{source}: malformed tokenizer.json ({ex.Message}).", ex);
         }

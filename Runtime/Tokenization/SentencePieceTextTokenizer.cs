@@ -13,9 +13,9 @@ namespace EdgeJamba.Runtime.Tokenization;
 /// exactly as SentencePiece's identity normalizer does (leading and trailing spaces dropped and inner runs of
 /// spaces collapsed when <c>remove_extra_whitespaces</c>, a <c>▁</c> dummy prefix when
 /// <c>add_dummy_prefix</c>, spaces escaped as <c>▁</c>), then the merges are done by
-/// Microsoft.ML.Tokenizers' <c>LlamaTokenizer</c> without its own normalizer: that normalizer drops
-/// one-character inputs (<c>"a"</c> encodes to nothing) and keeps a lone <c>▁</c> for an all-space input,
-/// where SentencePiece yields nothing. Only ASCII space counts as whitespace (tabs and newlines are ordinary
+/// Microsoft.ML.Tokenizers' <c>LlamaTokenizer</c> without its own normalizer: in version 2.0.1 that
+/// normalizer loses inputs with a single non-space character (<c>"a"</c> and <c>" a"</c> encode to nothing)
+/// and keeps a lone <c>▁</c> for an all-space input, where SentencePiece yields nothing. Only ASCII space counts as whitespace (tabs and newlines are ordinary
 /// characters, usually byte-fallback pieces). Control pieces such as <c>&lt;s&gt;</c> written in the text are
 /// not recognized (SentencePiece never matches them); user-defined pieces are.
 /// </para>

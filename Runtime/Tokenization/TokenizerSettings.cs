@@ -7,6 +7,7 @@ namespace EdgeJamba.Runtime.Tokenization;
 /// </summary>
 public sealed record TokenizerSettings
 {
+    /// <summary>Beginning-of-sequence id (Hugging Face <c>bos_token_id</c>).</summary>
     public int? BosId { get; init; }
 
     /// <summary>BOS as text (e.g. <c>"&lt;s&gt;"</c>), used when <see cref="BosId"/> is null.</summary>
