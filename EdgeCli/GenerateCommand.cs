@@ -27,11 +27,13 @@ internal static class GenerateCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 };
         var stats = new Option<bool>("--stats") { Description = "Print token counts and speed to stderr" };
         var keepTail = new Option<bool>("--keep-tail") { Description = "Keep the end of a prompt longer than the context instead of refusing it" };
+        var stateIn = new Option<string?>("--state-in") { Description = "Resume the session saved in this file (stdin then continues it; may be empty)" };
+        var stateOut = new Option<string?>("--state-out") { Description = "Save the whole session (state, tokens, sampler) to this file after the run" };
         var context = Cli.ContextOption();
         var engine = Cli.EngineOption();
         maxTokens.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--max-tokens must be 0 or more"); } });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--threads must be at least 1"); } });
-        foreach (var o in new Option[] { model, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, greedy, stop, threads, stats, keepTail, context, engine })
+        foreach (var o in new Option[] { model, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, greedy, stop, threads, stats, keepTail, stateIn, stateOut, context, engine })
         {
             root.Options.Add(o);
         }
@@ -69,6 +71,10 @@ internal static class GenerateCommand
             var tokenizer = TokenizerLoader.Load(directory, loaded.Layout.VocabSize);
             var generator = new TextGenerator(loaded.Model, tokenizer, new Sampler(loaded.Layout.VocabSize, samplerOptions));
             generator.Notice += message => Console.Error.WriteLine("edgejamba: " + message);
+            if (parse.GetValue(stateIn) is { } resumeFrom)
+            {
+                SessionSnapshot.Read(resumeFrom, generator);
+            }
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) =>
             {
@@ -83,6 +89,14 @@ internal static class GenerateCommand
                 Overflow = parse.GetValue(keepTail) ? ContextOverflow.KeepTail : ContextOverflow.Refuse,
             };
             var result = generator.Generate(prompt, stdout, options, cancel.Token);
+            if (parse.GetValue(stateOut) is { } saveTo)
+            {
+                SessionSnapshot.Write(saveTo, generator); // an unfinished character stays in the snapshot
+            }
+            else
+            {
+                generator.Finish(stdout);
+            }
             if (parse.GetValue(stats))
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

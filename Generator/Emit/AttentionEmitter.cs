@@ -72,38 +72,51 @@ internal sealed class AttentionEmitter : PartEmitter
     {
         w.Line("Span<float> keys = state.Slice(KeysOffset, CacheLength);");
         w.Line("Span<float> values = state.Slice(ValuesOffset, CacheLength);");
-        w.Line("Span<float> q = s.Q.AsSpan(0, QueryDim);");
-        w.Line("Span<float> k = keys.Slice(position * KvDim, KvDim);");
-        w.Line("Span<float> v = values.Slice(position * KvDim, KvDim);");
-        w.Line(Step(ref step, "q = q_proj·x [QueryDim]; k, v = k_proj·x, v_proj·x [KvDim], written into this position's cache slot"));
-        w.Line("Kernels.MatVec(w.Q, s.X, q);");
-        w.Line("Kernels.MatVec(w.K, s.X, k);");
-        w.Line("Kernels.MatVec(w.V, s.X, v);");
+        w.Line("Span<float> q = s.Q.AsSpan(0, count * QueryDim);");
+        w.Line("Span<float> k = keys.Slice(position * KvDim, count * KvDim);");
+        w.Line("Span<float> v = values.Slice(position * KvDim, count * KvDim);");
+        w.Line("Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);");
+        w.Line(Step(ref step, "q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions"));
+        w.Line("Kernels.MatMul(w.Q, x, count, q);");
+        w.Line("Kernels.MatMul(w.K, x, count, k);");
+        w.Line("Kernels.MatMul(w.V, x, count, v);");
         if (_a.Bias)
         {
-            w.Line("Kernels.Add(w.QBias.Row(0), q);");
-            w.Line("Kernels.Add(w.KBias.Row(0), k);");
-            w.Line("Kernels.Add(w.VBias.Row(0), v);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.QBias.Row(0), q.Slice(t * QueryDim, QueryDim));");
+                w.Line("Kernels.Add(w.KBias.Row(0), k.Slice(t * KvDim, KvDim));");
+                w.Line("Kernels.Add(w.VBias.Row(0), v.Slice(t * KvDim, KvDim));");
+            }
         }
         if (_a.Rope is not null)
         {
-            w.Line(Step(ref step, "rotate q and k by this position's angles (rotate-half pairs i, i + HeadDim/2)"));
-            w.Line("Kernels.RotateHalf(q, Heads, HeadDim, w.Rope.CosAt(position), w.Rope.SinAt(position));");
-            w.Line("Kernels.RotateHalf(k, KvHeads, HeadDim, w.Rope.CosAt(position), w.Rope.SinAt(position));");
+            w.Line(Step(ref step, "rotate q and k by each position's angles (rotate-half pairs i, i + HeadDim/2)"));
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.RotateHalf(q.Slice(t * QueryDim, QueryDim), Heads, HeadDim, w.Rope.CosAt(position + t), w.Rope.SinAt(position + t));");
+                w.Line("Kernels.RotateHalf(k.Slice(t * KvDim, KvDim), KvHeads, HeadDim, w.Rope.CosAt(position + t), w.Rope.SinAt(position + t));");
+            }
         }
-        w.Line(Step(ref step, "per query head: softmax(q·K[0..position] / sqrt(HeadDim)) · V over KV head (head / Group)"));
-        using (w.Block("for (int head = 0; head < Heads; head++)"))
+        w.Line(Step(ref step, "per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)"));
+        using (w.Block("for (int t = 0; t < count; t++)"))
         {
-            w.Line("int kv = head / Group * HeadDim;");
-            w.Line("Kernels.Attend(q.Slice(head * HeadDim, HeadDim), keys[kv..], values[kv..], position + 1, KvDim, Scale, s.Scores,");
-            w.Line("    s.Attention.AsSpan(head * HeadDim, HeadDim));");
+            using (w.Block("for (int head = 0; head < Heads; head++)"))
+            {
+                w.Line("int kv = head / Group * HeadDim;");
+                w.Line("Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,");
+                w.Line("    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));");
+            }
         }
         w.Line(Step(ref step, "h += o_proj·attention"));
-        w.Line("Kernels.MatVec(w.O, s.Attention.AsSpan(0, QueryDim), s.Out);");
+        w.Line("Kernels.MatMul(w.O, attention, count, output);");
         if (_a.Bias)
         {
-            w.Line("Kernels.Add(w.OBias.Row(0), s.Out);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.OBias.Row(0), output.Slice(t * HiddenSize, HiddenSize));");
+            }
         }
-        w.Line("Kernels.Add(s.Out, h);");
+        w.Line("Kernels.Add(output, h);");
     }
 }

@@ -35,24 +35,30 @@ internal sealed class DenseFfnEmitter : PartEmitter
 
     public override void Forward(SourceWriter w, ref int step)
     {
-        w.Line("Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);");
-        w.Line("Span<float> up = s.Up.AsSpan(0, IntermediateSize);");
-        w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [IntermediateSize]"));
-        w.Line("Kernels.MatVec(w.Gate, s.X, gate);");
-        w.Line("Kernels.MatVec(w.Up, s.X, up);");
+        w.Line("Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);");
+        w.Line("Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);");
+        w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]"));
+        w.Line("Kernels.MatMul(w.Gate, x, count, gate);");
+        w.Line("Kernels.MatMul(w.Up, x, count, up);");
         if (_f.Bias)
         {
-            w.Line("Kernels.Add(w.GateBias.Row(0), gate);");
-            w.Line("Kernels.Add(w.UpBias.Row(0), up);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.GateBias.Row(0), gate.Slice(t * IntermediateSize, IntermediateSize));");
+                w.Line("Kernels.Add(w.UpBias.Row(0), up.Slice(t * IntermediateSize, IntermediateSize));");
+            }
         }
         w.Line("Kernels.GatedActivation(Activation." + _f.Activation + ", gate, up, gate);");
         w.Line(Step(ref step, "h += down_proj·gate"));
-        w.Line("Kernels.MatVec(w.Down, gate, s.Out);");
+        w.Line("Kernels.MatMul(w.Down, gate, count, output);");
         if (_f.Bias)
         {
-            w.Line("Kernels.Add(w.DownBias.Row(0), s.Out);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.DownBias.Row(0), output.Slice(t * HiddenSize, HiddenSize));");
+            }
         }
-        w.Line("Kernels.Add(s.Out, h);");
+        w.Line("Kernels.Add(output, h);");
     }
 }
 
@@ -106,27 +112,33 @@ internal sealed class MoeEmitter : PartEmitter
         w.Line("Span<int> chosen = s.Chosen.AsSpan(0, TopK);");
         w.Line("Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);");
         w.Line("Span<float> up = s.Up.AsSpan(0, IntermediateSize);");
-        w.Line(Step(ref step, "p = softmax(router·x) over all Experts; chosen = the TopK largest"));
-        w.Line("Kernels.MatVec(w.Router, s.X, router);");
-        w.Line("Kernels.Softmax(router);");
-        w.Line("Kernels.TopK(router, chosen);");
-        if (_e.Renormalize)
+        w.Line("Span<float> expertOut = output[..HiddenSize];");
+        w.Line("// " + (step++).ToString(System.Globalization.CultureInfo.InvariantCulture) + ". per token: p = softmax(router·x) over all Experts; chosen = the TopK largest;");
+        w.Line("//    h += Σ over chosen e of " + (_e.Renormalize ? "(p_e / Σ chosen p)" : "p_e (not renormalized)") + " · down_e(" +
+            _e.Activation.ToString().ToLowerInvariant() + "(gate_e·x) ⊙ up_e·x); only the chosen experts' weights are read");
+        using (w.Block("for (int t = 0; t < count; t++)"))
         {
-            w.Line("float total = 0f;");
+            w.Line("Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);");
+            w.Line("Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);");
+            w.Line("Kernels.MatVec(w.Router, xt, router);");
+            w.Line("Kernels.Softmax(router);");
+            w.Line("Kernels.TopK(router, chosen);");
+            if (_e.Renormalize)
+            {
+                w.Line("float total = 0f;");
+                using (w.Block("foreach (int e in chosen)"))
+                {
+                    w.Line("total += router[e];");
+                }
+            }
             using (w.Block("foreach (int e in chosen)"))
             {
-                w.Line("total += router[e];");
+                w.Line("Kernels.MatVec(w.ExpertGate[e], xt, gate);");
+                w.Line("Kernels.MatVec(w.ExpertUp[e], xt, up);");
+                w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
+                w.Line("Kernels.MatVec(w.ExpertDown[e], gate, expertOut);");
+                w.Line("Kernels.AddScaled(expertOut, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", ht);");
             }
-        }
-        w.Line(Step(ref step, "h += Σ over chosen e of " + (_e.Renormalize ? "(p_e / Σ chosen p)" : "p_e (not renormalized)") + " · down_e(" +
-            _e.Activation.ToString().ToLowerInvariant() + "(gate_e·x) ⊙ up_e·x)"));
-        using (w.Block("foreach (int e in chosen)"))
-        {
-            w.Line("Kernels.MatVec(w.ExpertGate[e], s.X, gate);");
-            w.Line("Kernels.MatVec(w.ExpertUp[e], s.X, up);");
-            w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-            w.Line("Kernels.MatVec(w.ExpertDown[e], gate, s.Out);");
-            w.Line("Kernels.AddScaled(s.Out, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", h);");
         }
     }
 }

@@ -23,6 +23,7 @@ internal sealed class MambaEmitter : PartEmitter
         yield return Const("DState", _m.DState, "d_state (N)");
         yield return Const("DConv", _m.DConv, "d_conv (K)");
         yield return Const("DtRank", _m.DtRank, "dt_rank (R)");
+        yield return Const("DbcWidth", _m.DtRank + (2 * _m.DState), "x_proj rows: DtRank + 2 * DState");
         yield return Const("ConvOffset", offset, "conv state [DInner, DConv] in the state arena");
         yield return Const("SsmOffset", offset + MemoryPlan.ConvElements(_m), "SSM state [DInner, DState] in the state arena");
     }
@@ -76,44 +77,64 @@ internal sealed class MambaEmitter : PartEmitter
     {
         w.Line("Span<float> convState = state.Slice(ConvOffset, DInner * DConv);");
         w.Line("Span<float> ssmState = state.Slice(SsmOffset, DInner * DState);");
-        w.Line("Span<float> xz = s.Xz.AsSpan(0, 2 * DInner);");
-        w.Line("Span<float> xc = s.Xc.AsSpan(0, DInner);");
-        w.Line(Step(ref step, "[x | z] = in_proj·x [2 * DInner]"));
-        w.Line("Kernels.MatVec(w.InProj, s.X, xz);");
+        w.Line("Span<float> xz = s.Xz.AsSpan(0, count * 2 * DInner);");
+        w.Line("Span<float> xc = s.Xc.AsSpan(0, count * DInner);");
+        w.Line("Span<float> dbc = s.Dbc.AsSpan(0, count * DbcWidth);");
+        w.Line("Span<float> dtRaw = s.DtRaw.AsSpan(0, count * DtRank);");
+        w.Line("Span<float> dt = s.Dt.AsSpan(0, count * DInner);");
+        w.Line("Span<float> y = s.Y.AsSpan(0, count * DInner);");
+        w.Line(Step(ref step, "[x | z] = in_proj·x [count, 2 * DInner]"));
+        w.Line("Kernels.MatMul(w.InProj, x, count, xz);");
         if (_m.ProjBias)
         {
-            w.Line("Kernels.Add(w.InProjBias.Row(0), xz);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.InProjBias.Row(0), xz.Slice(t * 2 * DInner, 2 * DInner));");
+            }
         }
-        w.Line(Step(ref step, "xc = silu(causal depthwise conv over the last DConv inputs of x, kept in the conv state)"));
-        w.Line("Kernels.CausalConv1dStep(xz[..DInner], convState, w.Conv.AsSpan(), " + (_m.ConvBias ? "w.ConvBias.Row(0)" : "default") + ", xc);");
-        w.Line("Kernels.Silu(xc);");
-        w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [DtRank + 2 * DState]"));
-        w.Line("Span<float> dbc = s.Dbc.AsSpan(0, DtRank + (2 * DState));");
-        w.Line("Kernels.MatVec(w.XProj, xc, dbc);");
-        w.Line("Span<float> dtRaw = dbc[..DtRank];");
-        w.Line("Span<float> b = dbc.Slice(DtRank, DState);");
-        w.Line("Span<float> c = dbc.Slice(DtRank + DState, DState);");
-        if (_m.DtBcNorms)
+        w.Line(Step(ref step, "xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state"));
+        using (w.Block("for (int t = 0; t < count; t++)"))
         {
-            w.Line(Step(ref step, "Jamba: RMSNorm each of dt, B and C"));
-            w.Line("Kernels.RmsNorm(dtRaw, w.DtNorm.Row(0), Eps, dtRaw);");
-            w.Line("Kernels.RmsNorm(b, w.BNorm.Row(0), Eps, b);");
-            w.Line("Kernels.RmsNorm(c, w.CNorm.Row(0), Eps, c);");
+            w.Line("Span<float> xct = xc.Slice(t * DInner, DInner);");
+            w.Line("Kernels.CausalConv1dStep(xz.Slice(t * 2 * DInner, DInner), convState, w.Conv.AsSpan(), " + (_m.ConvBias ? "w.ConvBias.Row(0)" : "default") + ", xct);");
+            w.Line("Kernels.Silu(xct);");
         }
-        w.Line(Step(ref step, "dt = softplus(dt_proj·dt + dt_bias) [DInner]"));
-        w.Line("Span<float> dt = s.Dt.AsSpan(0, DInner);");
-        w.Line("Kernels.MatVec(w.DtProj, dtRaw, dt);");
-        w.Line("Kernels.Add(w.DtBias.Row(0), dt);");
+        w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]" + (_m.DtBcNorms ? "; Jamba: RMSNorm each of dt, B and C" : "")));
+        w.Line("Kernels.MatMul(w.XProj, xc, count, dbc);");
+        using (w.Block("for (int t = 0; t < count; t++)"))
+        {
+            w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
+            if (_m.DtBcNorms)
+            {
+                w.Line("Kernels.RmsNorm(row[..DtRank], w.DtNorm.Row(0), Eps, row[..DtRank]);");
+                w.Line("Kernels.RmsNorm(row.Slice(DtRank, DState), w.BNorm.Row(0), Eps, row.Slice(DtRank, DState));");
+                w.Line("Kernels.RmsNorm(row.Slice(DtRank + DState, DState), w.CNorm.Row(0), Eps, row.Slice(DtRank + DState, DState));");
+            }
+            w.Line("row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));");
+        }
+        w.Line(Step(ref step, "dt = softplus(dt_proj·dt + dt_bias) [count, DInner]"));
+        w.Line("Kernels.MatMul(w.DtProj, dtRaw, count, dt);");
+        using (w.Block("for (int t = 0; t < count; t++)"))
+        {
+            w.Line("Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));");
+        }
         w.Line("Kernels.Softplus(dt);");
-        w.Line(Step(ref step, "ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)"));
-        w.Line("Span<float> y = s.Y.AsSpan(0, DInner);");
-        w.Line("Kernels.SelectiveScanStep(xc, dt, w.A, b, c, w.D.Row(0), xz[DInner..], ssmState, y);");
+        w.Line(Step(ref step, "token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)"));
+        using (w.Block("for (int t = 0; t < count; t++)"))
+        {
+            w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
+            w.Line("Kernels.SelectiveScanStep(xc.Slice(t * DInner, DInner), dt.Slice(t * DInner, DInner), w.A, row.Slice(DtRank, DState), row.Slice(DtRank + DState, DState),");
+            w.Line("    w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));");
+        }
         w.Line(Step(ref step, "h += out_proj·y"));
-        w.Line("Kernels.MatVec(w.OutProj, y, s.Out);");
+        w.Line("Kernels.MatMul(w.OutProj, y, count, output);");
         if (_m.ProjBias)
         {
-            w.Line("Kernels.Add(w.OutProjBias.Row(0), s.Out);");
+            using (w.Block("for (int t = 0; t < count; t++)"))
+            {
+                w.Line("Kernels.Add(w.OutProjBias.Row(0), output.Slice(t * HiddenSize, HiddenSize));");
+            }
         }
-        w.Line("Kernels.Add(s.Out, h);");
+        w.Line("Kernels.Add(output, h);");
     }
 }

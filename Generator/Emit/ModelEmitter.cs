@@ -140,17 +140,28 @@ internal static class ModelEmitter
                 }
             }
             w.Line();
-            w.Line("/// <summary>h += mixer(norm(h)); h += ffn(norm(h)) at <paramref name=\"position\"/>, updating this layer's state.</summary>");
-            using (w.Block("public static void Forward(Span<float> h, int position, Weights w, Scratch s, Span<float> state)"))
+            w.Line("/// <summary>");
+            w.Line("/// For <paramref name=\"count\"/> tokens at positions <paramref name=\"position\"/>.., rows of <paramref name=\"h\"/> [count, HiddenSize]:");
+            w.Line("/// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.");
+            w.Line("/// </summary>");
+            using (w.Block("public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)"))
             {
                 int step = 1;
-                w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.MixerNorm(layer.Index)) + "(h)");
-                w.Line("Kernels.RmsNorm(h, w.MixerNorm.Row(0), Eps, s.X);");
+                w.Line("Span<float> x = s.X.AsSpan(0, count * HiddenSize);");
+                w.Line("Span<float> output = s.Out.AsSpan(0, count * HiddenSize);");
+                w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.MixerNorm(layer.Index)) + "(h), row by row");
+                using (w.Block("for (int t = 0; t < count; t++)"))
+                {
+                    w.Line("Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.MixerNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));");
+                }
                 mixer.Forward(w, ref step);
                 if (hasFfn)
                 {
-                    w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.FfnNorm(layer.Index)) + "(h)");
-                    w.Line("Kernels.RmsNorm(h, w.FfnNorm.Row(0), Eps, s.X);");
+                    w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.FfnNorm(layer.Index)) + "(h), row by row");
+                    using (w.Block("for (int t = 0; t < count; t++)"))
+                    {
+                        w.Line("Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));");
+                    }
                     ffn.Forward(w, ref step);
                 }
             }
@@ -223,16 +234,44 @@ internal static class ModelEmitter
             using (w.Block("public override ReadOnlySpan<float> Forward(int token, int position)"))
             {
                 w.Line("CheckInput(token, position);");
-                w.Line("Span<float> h = _s.H;");
+                w.Line("Run([token], position);");
+                w.Line("return _s.Logits;");
+            }
+            w.Line();
+            w.Line("/// <summary>The prompt in passes of up to <see cref=\"Scratch.Chunk\"/> tokens: each projection is one matrix-matrix product per pass.</summary>");
+            using (w.Block("public override ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, int position)"))
+            {
+                using (w.Block("if (tokens.IsEmpty)"))
+                {
+                    w.Line("throw new ArgumentException(\"no tokens to prefill\", nameof(tokens));");
+                }
+                using (w.Block("for (int i = 0; i < tokens.Length; i++)"))
+                {
+                    w.Line("CheckInput(tokens[i], position + i);");
+                }
+                using (w.Block("for (int start = 0; start < tokens.Length; start += Scratch.Chunk)"))
+                {
+                    w.Line("Run(tokens.Slice(start, Math.Min(Scratch.Chunk, tokens.Length - start)), position + start);");
+                }
+                w.Line("return _s.Logits;");
+            }
+            w.Line();
+            w.Line("/// <summary>Embeds the tokens, runs every layer in order over them, and leaves the last token's logits in the scratch.</summary>");
+            using (w.Block("private void Run(ReadOnlySpan<int> tokens, int position)"))
+            {
+                w.Line("int count = tokens.Length;");
+                w.Line("Span<float> h = _s.H.AsSpan(0, count * HiddenSize);");
                 w.Line("Span<float> state = State;");
-                w.Line("_embedding.Row(token).CopyTo(h);");
+                using (w.Block("for (int t = 0; t < count; t++)"))
+                {
+                    w.Line("_embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));");
+                }
                 foreach (var layer in layout.Layers)
                 {
-                    w.Line(LayerClass(layer) + ".Forward(h, position, _layer" + Two(layer.Index) + ", _s, state);");
+                    w.Line(LayerClass(layer) + ".Forward(h, position, count, _layer" + Two(layer.Index) + ", _s, state);");
                 }
-                w.Line("Kernels.RmsNorm(h, _finalNorm.Row(0), Eps, _s.X);");
-                w.Line("Kernels.MatVec(_lmHead, _s.X, _s.Logits);");
-                w.Line("return _s.Logits;");
+                w.Line("Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));");
+                w.Line("Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
             }
         }
         w.Line();
@@ -240,6 +279,9 @@ internal static class ModelEmitter
         w.Line("[GeneratedCode(" + Quote(GeneratorName) + ", " + Quote(GeneratorVersion) + ")]");
         using (w.Block("internal sealed class Scratch"))
         {
+            w.Line("/// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>");
+            w.Line("public const int Chunk = " + Int(ScratchSizes.Chunk) + ";");
+            w.Line();
             long floats = 0;
             foreach (var (name, length, comment) in sizes.Floats)
             {
@@ -285,13 +327,16 @@ internal static class ModelEmitter
 /// <summary>Scratch buffer sizes for a layout: the maximum over its layers of each activation.</summary>
 internal sealed class ScratchSizes
 {
+    /// <summary>Tokens per batched pass (prefill); matches the generic engine's.</summary>
+    public const int Chunk = 32;
+
     public List<(string Name, long Length, string Comment)> Floats { get; } = new List<(string, long, string)>();
 
     public int TopK { get; private set; }
 
     public static ScratchSizes Of(ModelLayout layout)
     {
-        int query = 0, inner = 0, dbc = 0, ffn = 0, experts = 0, topK = 0;
+        int query = 0, inner = 0, dbc = 0, rank = 0, ffn = 0, experts = 0, topK = 0;
         foreach (var layer in layout.Layers)
         {
             switch (layer.Mixer)
@@ -302,6 +347,7 @@ internal sealed class ScratchSizes
                 case MambaLayout m:
                     inner = System.Math.Max(inner, m.DInner);
                     dbc = System.Math.Max(dbc, m.DtRank + (2 * m.DState));
+                    rank = System.Math.Max(rank, m.DtRank);
                     break;
             }
             switch (layer.Ffn)
@@ -317,19 +363,20 @@ internal sealed class ScratchSizes
             }
         }
         var s = new ScratchSizes { TopK = topK };
-        s.Floats.Add(("H", layout.HiddenSize, "residual stream"));
-        s.Floats.Add(("X", layout.HiddenSize, "normed input of the current half-layer"));
-        s.Floats.Add(("Out", layout.HiddenSize, "output of the current half-layer before the residual add"));
-        s.Floats.Add(("Q", query, "queries"));
-        s.Floats.Add(("Attention", query, "attention output, all heads"));
-        s.Floats.Add(("Scores", query > 0 ? layout.MaxContext : 0, "attention scores of one head"));
-        s.Floats.Add(("Xz", 2L * inner, "Mamba in_proj output [x | z]"));
-        s.Floats.Add(("Xc", inner, "Mamba conv output"));
-        s.Floats.Add(("Dbc", dbc, "Mamba x_proj output [dt | B | C]"));
-        s.Floats.Add(("Dt", inner, "Mamba time steps"));
-        s.Floats.Add(("Y", inner, "Mamba scan output"));
-        s.Floats.Add(("Gate", ffn, "feed-forward gate"));
-        s.Floats.Add(("Up", ffn, "feed-forward up"));
+        s.Floats.Add(("H", Chunk * (long)layout.HiddenSize, "residual stream [Chunk, HiddenSize]"));
+        s.Floats.Add(("X", Chunk * (long)layout.HiddenSize, "normed input of the current half-layer"));
+        s.Floats.Add(("Out", Chunk * (long)layout.HiddenSize, "output of the current half-layer before the residual add"));
+        s.Floats.Add(("Q", Chunk * (long)query, "queries"));
+        s.Floats.Add(("Attention", Chunk * (long)query, "attention output, all heads"));
+        s.Floats.Add(("Scores", query > 0 ? layout.MaxContext : 0, "attention scores of one head of one token"));
+        s.Floats.Add(("Xz", Chunk * 2L * inner, "Mamba in_proj output [x | z]"));
+        s.Floats.Add(("Xc", Chunk * (long)inner, "Mamba conv output"));
+        s.Floats.Add(("Dbc", Chunk * (long)dbc, "Mamba x_proj output [dt | B | C]"));
+        s.Floats.Add(("DtRaw", Chunk * (long)rank, "Mamba dt before dt_proj, packed"));
+        s.Floats.Add(("Dt", Chunk * (long)inner, "Mamba time steps"));
+        s.Floats.Add(("Y", Chunk * (long)inner, "Mamba scan output"));
+        s.Floats.Add(("Gate", Chunk * (long)ffn, "feed-forward gate"));
+        s.Floats.Add(("Up", Chunk * (long)ffn, "feed-forward up"));
         s.Floats.Add(("Router", experts, "router probabilities"));
         s.Floats.Add(("Logits", layout.VocabSize, "output logits"));
         return s;

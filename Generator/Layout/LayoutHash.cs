@@ -74,6 +74,18 @@ static partial class LayoutHash
         return hash;
     }
 
+    /// <summary>FNV-1a 64 over bytes (snapshot checksums).</summary>
+    public static ulong Fnv1a64Bytes(System.ReadOnlySpan<byte> bytes)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (byte b in bytes)
+        {
+            hash ^= b;
+            hash *= 1099511628211UL;
+        }
+        return hash;
+    }
+
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);

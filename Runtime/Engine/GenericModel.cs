@@ -15,8 +15,11 @@ public sealed class GenericModel : LanguageModel
     private readonly LayerWeights[] _layers;
     private readonly float _eps;
 
-    // Activations, sized for the widest layer (llama2.c's RunState).
-    private readonly float[] _h, _x, _q, _attention, _scores, _xz, _xc, _dbc, _dt, _y, _gate, _up, _ffnOut, _router, _logits;
+    /// <summary>Tokens processed per batched pass of a prompt; decode is a pass of one token.</summary>
+    public const int Chunk = 32;
+
+    // Activations for up to Chunk tokens, row-major [token, width], sized for the widest layer (llama2.c's RunState).
+    private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _gate, _up, _router, _logits;
     private readonly int[] _experts;
 
     public GenericModel(ModelLayout layout, Checkpoint checkpoint)
@@ -30,18 +33,19 @@ public sealed class GenericModel : LanguageModel
         _finalNorm = checkpoint.Matrix(names.FinalNorm, 1, d);
         _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Matrix(TensorNames.LmHead, layout.VocabSize, d);
         _layers = new LayerWeights[layout.Layers.Count];
-        int maxQuery = 0, maxInner = 0, maxDbc = 0, maxFfn = 0, maxExperts = 1, maxTopK = 1;
+        int maxQuery = 0, maxInner = 0, maxDbc = 0, maxRank = 0, maxFfn = 0, maxExperts = 0, maxTopK = 0;
         foreach (var layer in layout.Layers)
         {
             _layers[layer.Index] = new LayerWeights(layout, layer, checkpoint, names);
             switch (layer.Mixer)
             {
                 case AttentionLayout a:
-                    maxQuery = Math.Max(maxQuery, a.QueryDim + (2 * a.KvDim));
+                    maxQuery = Math.Max(maxQuery, a.QueryDim);
                     break;
                 case MambaLayout m:
                     maxInner = Math.Max(maxInner, m.DInner);
                     maxDbc = Math.Max(maxDbc, m.DtRank + (2 * m.DState));
+                    maxRank = Math.Max(maxRank, m.DtRank);
                     break;
             }
             switch (layer.Ffn)
@@ -56,19 +60,20 @@ public sealed class GenericModel : LanguageModel
                     break;
             }
         }
-        _h = new float[d];
-        _x = new float[d];
-        _q = new float[maxQuery];
-        _attention = new float[maxQuery];
-        _scores = new float[layout.AttentionLayerCount > 0 ? layout.MaxContext : 0];
-        _xz = new float[2 * maxInner];
-        _xc = new float[maxInner];
-        _dbc = new float[maxDbc];
-        _dt = new float[maxInner];
-        _y = new float[maxInner];
-        _gate = new float[maxFfn];
-        _up = new float[maxFfn];
-        _ffnOut = new float[d];
+        _h = new float[Chunk * d];
+        _x = new float[Chunk * d];
+        _out = new float[Chunk * d];
+        _q = new float[Chunk * maxQuery];
+        _attention = new float[Chunk * maxQuery];
+        _scores = new float[maxQuery > 0 ? layout.MaxContext : 0];
+        _xz = new float[Chunk * 2 * maxInner];
+        _xc = new float[Chunk * maxInner];
+        _dbc = new float[Chunk * maxDbc];
+        _dtRaw = new float[Chunk * maxRank];
+        _dt = new float[Chunk * maxInner];
+        _y = new float[Chunk * maxInner];
+        _gate = new float[Chunk * maxFfn];
+        _up = new float[Chunk * maxFfn];
         _router = new float[maxExperts];
         _experts = new int[maxTopK];
         _logits = new float[layout.VocabSize];
@@ -77,144 +82,219 @@ public sealed class GenericModel : LanguageModel
     public override string EngineName => "generic";
 
     public override long ScratchBytes =>
-        sizeof(float) * ((long)_h.Length + _x.Length + _q.Length + _attention.Length + _scores.Length + _xz.Length + _xc.Length + _dbc.Length +
-            _dt.Length + _y.Length + _gate.Length + _up.Length + _ffnOut.Length + _router.Length + _logits.Length) + (sizeof(int) * _experts.Length);
+        sizeof(float) * ((long)_h.Length + _x.Length + _out.Length + _q.Length + _attention.Length + _scores.Length + _xz.Length + _xc.Length +
+            _dbc.Length + _dtRaw.Length + _dt.Length + _y.Length + _gate.Length + _up.Length + _router.Length + _logits.Length) +
+        (sizeof(int) * (long)_experts.Length);
 
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
         CheckInput(token, position);
-        var h = _h.AsSpan();
-        _embedding.Row(token).CopyTo(h);
-        foreach (var w in _layers)
-        {
-            Kernels.RmsNorm(h, w.MixerNorm.Row(0), _eps, _x);
-            switch (w.Layer.Mixer)
-            {
-                case AttentionLayout a:
-                    Attention(a, w, position);
-                    break;
-                case MambaLayout m:
-                    Mamba(m, w);
-                    break;
-            }
-            switch (w.Layer.Ffn)
-            {
-                case DenseFfnLayout f:
-                    Kernels.RmsNorm(h, w.FfnNorm.Row(0), _eps, _x);
-                    GatedMlp(w.Gate, w.Up, w.Down, w.GateBias, w.UpBias, w.DownBias, f.Activation, f.IntermediateSize);
-                    Kernels.Add(_ffnOut, h);
-                    break;
-                case MoeLayout e:
-                    Kernels.RmsNorm(h, w.FfnNorm.Row(0), _eps, _x);
-                    Moe(e, w);
-                    break;
-            }
-        }
-        Kernels.RmsNorm(h, _finalNorm.Row(0), _eps, _x);
-        Kernels.MatVec(_lmHead, _x, _logits);
+        Run([token], position);
         return _logits;
     }
 
-    /// <summary>h += o_proj(attention over the cache of q_proj(x)), writing this position's K and V into the cache.</summary>
-    private void Attention(AttentionLayout a, LayerWeights w, int position)
+    /// <summary>The prompt in passes of up to <see cref="Chunk"/> tokens: every projection is one matrix-matrix product per pass.</summary>
+    public override ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, int position)
     {
-        int kvDim = a.KvDim;
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("no tokens to prefill", nameof(tokens));
+        }
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            CheckInput(tokens[i], position + i);
+        }
+        for (int start = 0; start < tokens.Length; start += Chunk)
+        {
+            Run(tokens.Slice(start, Math.Min(Chunk, tokens.Length - start)), position + start);
+        }
+        return _logits;
+    }
+
+    /// <summary>Feeds <paramref name="tokens"/> (at most <see cref="Chunk"/>) at positions from <paramref name="position"/>; logits of the last.</summary>
+    private void Run(ReadOnlySpan<int> tokens, int position)
+    {
+        int n = tokens.Length, d = Layout.HiddenSize;
+        var h = _h.AsSpan(0, n * d);
+        var x = _x.AsSpan(0, n * d);
+        var output = _out.AsSpan(0, n * d);
+        for (int t = 0; t < n; t++)
+        {
+            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * d, d));
+        }
+        foreach (var w in _layers)
+        {
+            RmsNormRows(h, w.MixerNorm, x, n);
+            switch (w.Layer.Mixer)
+            {
+                case AttentionLayout a:
+                    Attention(a, w, position, n);
+                    break;
+                case MambaLayout m:
+                    Mamba(m, w, n);
+                    break;
+            }
+            Kernels.Add(output, h);
+            switch (w.Layer.Ffn)
+            {
+                case DenseFfnLayout f:
+                    RmsNormRows(h, w.FfnNorm, x, n);
+                    GatedMlp(w.Gate, w.Up, w.Down, w.GateBias, w.UpBias, w.DownBias, f.Activation, f.IntermediateSize, n);
+                    Kernels.Add(output, h);
+                    break;
+                case MoeLayout e:
+                    RmsNormRows(h, w.FfnNorm, x, n);
+                    Moe(e, w, n);
+                    break;
+            }
+        }
+        Kernels.RmsNorm(h.Slice((n - 1) * d, d), _finalNorm.Row(0), _eps, x[..d]);
+        Kernels.MatVec(_lmHead, x[..d], _logits);
+    }
+
+    private void RmsNormRows(ReadOnlySpan<float> h, Matrix weight, Span<float> x, int n)
+    {
+        int d = Layout.HiddenSize;
+        for (int t = 0; t < n; t++)
+        {
+            Kernels.RmsNorm(h.Slice(t * d, d), weight.Row(0), _eps, x.Slice(t * d, d));
+        }
+    }
+
+    /// <summary>_out = o_proj(causal attention of q_proj(x) over the cache), after writing the K and V of these positions into it.</summary>
+    private void Attention(AttentionLayout a, LayerWeights w, int position, int n)
+    {
+        int kvDim = a.KvDim, qDim = a.QueryDim;
         var cache = State.Slice((int)w.StateOffset, (int)MemoryPlan.KvElements(a, Layout.MaxContext));
         var keys = cache[..(Layout.MaxContext * kvDim)];
         var values = cache[(Layout.MaxContext * kvDim)..];
-        var q = _q.AsSpan(0, a.QueryDim);
-        var k = keys.Slice(position * kvDim, kvDim);
-        var v = values.Slice(position * kvDim, kvDim);
-        Linear(w.Q, w.QBias, _x, q);
-        Linear(w.K, w.KBias, _x, k);
-        Linear(w.V, w.VBias, _x, v);
+        var q = _q.AsSpan(0, n * qDim);
+        var k = keys.Slice(position * kvDim, n * kvDim);
+        var v = values.Slice(position * kvDim, n * kvDim);
+        var x = _x.AsSpan(0, n * Layout.HiddenSize);
+        Linear(w.Q, w.QBias, x, q, n);
+        Linear(w.K, w.KBias, x, k, n);
+        Linear(w.V, w.VBias, x, v, n);
         if (w.Rope is { } rope)
         {
-            Kernels.RotateHalf(q, a.Heads, a.HeadDim, rope.CosAt(position), rope.SinAt(position));
-            Kernels.RotateHalf(k, a.KvHeads, a.HeadDim, rope.CosAt(position), rope.SinAt(position));
+            for (int t = 0; t < n; t++)
+            {
+                Kernels.RotateHalf(q.Slice(t * qDim, qDim), a.Heads, a.HeadDim, rope.CosAt(position + t), rope.SinAt(position + t));
+                Kernels.RotateHalf(k.Slice(t * kvDim, kvDim), a.KvHeads, a.HeadDim, rope.CosAt(position + t), rope.SinAt(position + t));
+            }
         }
         int group = a.Heads / a.KvHeads;
-        float scale = (float)(1.0 / Math.Sqrt(a.HeadDim)); // rounded once, as the generated code and HF (head_dim ** -0.5) do
-        var output = _attention.AsSpan(0, a.QueryDim);
-        for (int head = 0; head < a.Heads; head++)
+        float scale = (float)(1.0 / Math.Sqrt(a.HeadDim));
+        var attention = _attention.AsSpan(0, n * qDim);
+        for (int t = 0; t < n; t++)
         {
-            int kvOffset = head / group * a.HeadDim;
-            Kernels.Attend(q.Slice(head * a.HeadDim, a.HeadDim), keys[kvOffset..], values[kvOffset..], position + 1, kvDim, scale, _scores,
-                output.Slice(head * a.HeadDim, a.HeadDim));
+            for (int head = 0; head < a.Heads; head++)
+            {
+                int kvOffset = head / group * a.HeadDim;
+                Kernels.Attend(q.Slice((t * qDim) + (head * a.HeadDim), a.HeadDim), keys[kvOffset..], values[kvOffset..], position + t + 1, kvDim, scale,
+                    _scores, attention.Slice((t * qDim) + (head * a.HeadDim), a.HeadDim));
+            }
         }
-        Linear(w.O, w.OBias, output, _ffnOut);
-        Kernels.Add(_ffnOut, _h);
+        Linear(w.O, w.OBias, attention, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 
-    /// <summary>h += out_proj(selective_scan(conv(in_proj(x))) * silu(z)), one step of the recurrence.</summary>
-    private void Mamba(MambaLayout m, LayerWeights w)
+    /// <summary>_out = out_proj(selective_scan(conv(in_proj(x))) · silu(z)), the recurrence run over the tokens in order.</summary>
+    private void Mamba(MambaLayout m, LayerWeights w, int n)
     {
-        int e = m.DInner;
+        int e = m.DInner, dbcWidth = m.DtRank + (2 * m.DState);
         var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.RecurrentElements(w.Layer));
         var convState = state[..(e * m.DConv)];
         var ssmState = state[(e * m.DConv)..];
-        var xz = _xz.AsSpan(0, 2 * e);
-        Linear(w.InProj, w.InProjBias, _x, xz);
-        var xc = _xc.AsSpan(0, e);
-        Kernels.CausalConv1dStep(xz[..e], convState, w.Conv.AsSpan(), w.ConvBias.Length == 0 ? default : w.ConvBias.Row(0), xc);
-        Kernels.Silu(xc);
-        var dbc = _dbc.AsSpan(0, m.DtRank + (2 * m.DState));
-        Kernels.MatVec(w.XProj, xc, dbc);
-        var dtRaw = dbc[..m.DtRank];
-        var b = dbc.Slice(m.DtRank, m.DState);
-        var c = dbc.Slice(m.DtRank + m.DState, m.DState);
-        if (m.DtBcNorms)
+        var xz = _xz.AsSpan(0, n * 2 * e);
+        var xc = _xc.AsSpan(0, n * e);
+        var dbc = _dbc.AsSpan(0, n * dbcWidth);
+        var dtRaw = _dtRaw.AsSpan(0, n * m.DtRank);
+        var dt = _dt.AsSpan(0, n * e);
+        var y = _y.AsSpan(0, n * e);
+        Linear(w.InProj, w.InProjBias, _x.AsSpan(0, n * Layout.HiddenSize), xz, n);
+        for (int t = 0; t < n; t++)
         {
-            Kernels.RmsNorm(dtRaw, w.DtNorm.Row(0), _eps, dtRaw);
-            Kernels.RmsNorm(b, w.BNorm.Row(0), _eps, b);
-            Kernels.RmsNorm(c, w.CNorm.Row(0), _eps, c);
+            var xct = xc.Slice(t * e, e);
+            Kernels.CausalConv1dStep(xz.Slice(t * 2 * e, e), convState, w.Conv.AsSpan(), w.ConvBias.Length == 0 ? default : w.ConvBias.Row(0), xct);
+            Kernels.Silu(xct);
         }
-        var dt = _dt.AsSpan(0, e);
-        Linear(w.DtProj, w.DtBias, dtRaw, dt);
+        Kernels.MatMul(w.XProj, xc, n, dbc);
+        for (int t = 0; t < n; t++)
+        {
+            var row = dbc.Slice(t * dbcWidth, dbcWidth);
+            if (m.DtBcNorms)
+            {
+                Kernels.RmsNorm(row[..m.DtRank], w.DtNorm.Row(0), _eps, row[..m.DtRank]);
+                Kernels.RmsNorm(row.Slice(m.DtRank, m.DState), w.BNorm.Row(0), _eps, row.Slice(m.DtRank, m.DState));
+                Kernels.RmsNorm(row.Slice(m.DtRank + m.DState, m.DState), w.CNorm.Row(0), _eps, row.Slice(m.DtRank + m.DState, m.DState));
+            }
+            row[..m.DtRank].CopyTo(dtRaw.Slice(t * m.DtRank, m.DtRank));
+        }
+        Linear(w.DtProj, w.DtBias, dtRaw, dt, n);
         Kernels.Softplus(dt);
-        var y = _y.AsSpan(0, e);
-        Kernels.SelectiveScanStep(xc, dt, w.A, b, c, w.D.Row(0), xz[e..], ssmState, y);
-        Linear(w.OutProj, w.OutProjBias, y, _ffnOut);
-        Kernels.Add(_ffnOut, _h);
+        for (int t = 0; t < n; t++)
+        {
+            var row = dbc.Slice(t * dbcWidth, dbcWidth);
+            Kernels.SelectiveScanStep(xc.Slice(t * e, e), dt.Slice(t * e, e), w.A, row.Slice(m.DtRank, m.DState), row.Slice(m.DtRank + m.DState, m.DState),
+                w.D.Row(0), xz.Slice((t * 2 * e) + e, e), ssmState, y.Slice(t * e, e));
+        }
+        Linear(w.OutProj, w.OutProjBias, y, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 
-    /// <summary>_ffnOut = down(act(gate·x) ⊙ up·x).</summary>
-    private void GatedMlp(Matrix gate, Matrix up, Matrix down, Matrix gateBias, Matrix upBias, Matrix downBias, Activation activation, int size)
+    /// <summary>_out = down(act(gate·x) ⊙ up·x) for n rows of _x.</summary>
+    private void GatedMlp(Matrix gate, Matrix up, Matrix down, Matrix gateBias, Matrix upBias, Matrix downBias, Activation activation, int size, int n)
     {
-        var g = _gate.AsSpan(0, size);
-        var u = _up.AsSpan(0, size);
-        Linear(gate, gateBias, _x, g);
-        Linear(up, upBias, _x, u);
+        var g = _gate.AsSpan(0, n * size);
+        var u = _up.AsSpan(0, n * size);
+        var x = _x.AsSpan(0, n * Layout.HiddenSize);
+        Linear(gate, gateBias, x, g, n);
+        Linear(up, upBias, x, u, n);
         Kernels.GatedActivation(activation, g, u, g);
-        Linear(down, downBias, g, _ffnOut);
+        Linear(down, downBias, g, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 
-    /// <summary>h += Σ over the top-k experts of p_e · Expert_e(x); p renormalized over the k when the family does.</summary>
-    private void Moe(MoeLayout e, LayerWeights w)
+    /// <summary>h += Σ over each token's top-k experts of p_e · Expert_e(x); p renormalized over the k when the family does.</summary>
+    private void Moe(MoeLayout e, LayerWeights w, int n)
     {
+        int d = Layout.HiddenSize, size = e.IntermediateSize;
         var router = _router.AsSpan(0, e.Experts);
-        Kernels.MatVec(w.Router, _x, router);
-        Kernels.Softmax(router);
         var chosen = _experts.AsSpan(0, e.TopK);
-        Kernels.TopK(router, chosen);
-        float total = 0;
-        foreach (int expert in chosen)
+        var gate = _gate.AsSpan(0, size);
+        var up = _up.AsSpan(0, size);
+        var output = _out.AsSpan(0, d);
+        for (int t = 0; t < n; t++)
         {
-            total += router[expert];
-        }
-        foreach (int expert in chosen)
-        {
-            GatedMlp(w.ExpertGate[expert], w.ExpertUp[expert], w.ExpertDown[expert], default, default, default, e.Activation, e.IntermediateSize);
-            Kernels.AddScaled(_ffnOut, e.Renormalize ? router[expert] / total : router[expert], _h);
+            var x = _x.AsSpan(t * d, d);
+            var h = _h.AsSpan(t * d, d);
+            Kernels.MatVec(w.Router, x, router);
+            Kernels.Softmax(router);
+            Kernels.TopK(router, chosen);
+            float total = 0;
+            foreach (int expert in chosen)
+            {
+                total += router[expert];
+            }
+            foreach (int expert in chosen)
+            {
+                Kernels.MatVec(w.ExpertGate[expert], x, gate);
+                Kernels.MatVec(w.ExpertUp[expert], x, up);
+                Kernels.GatedActivation(e.Activation, gate, up, gate);
+                Kernels.MatVec(w.ExpertDown[expert], gate, output);
+                Kernels.AddScaled(output, e.Renormalize ? router[expert] / total : router[expert], h);
+            }
         }
     }
 
-    private static void Linear(Matrix w, Matrix bias, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y = W·x (+ bias) for n rows.</summary>
+    private static void Linear(Matrix w, Matrix bias, ReadOnlySpan<float> x, Span<float> y, int n)
     {
-        Kernels.MatVec(w, x, y);
+        Kernels.MatMul(w, x, n, y);
         if (bias.Length != 0)
         {
-            Kernels.Add(bias.Row(0), y);
+            for (int t = 0; t < n; t++)
+            {
+                Kernels.Add(bias.Row(0), y.Slice(t * w.Rows, w.Rows));
+            }
         }
     }
 

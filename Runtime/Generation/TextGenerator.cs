@@ -45,38 +45,60 @@ public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, Time
 /// </summary>
 public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer, Sampler sampler)
 {
+    private readonly float[] _logits = new float[model.Layout.VocabSize];
+    private readonly Utf8StreamDecoder _decoder = new();
+
     /// <summary>Messages for the user (context trimming, context exhausted); the CLI sends them to stderr.</summary>
     public event Action<string>? Notice;
 
     /// <summary>Tokens fed to the model so far (prompt and generated), in order.</summary>
     public List<int> History { get; } = [];
 
+    public LanguageModel Model => model;
+
+    public Sampler Sampler => sampler;
+
+    /// <summary>The logits after the last fed token (valid when <see cref="History"/> is not empty).</summary>
+    internal float[] Logits => _logits;
+
+    /// <summary>Bytes of a UTF-8 character begun by the last token and not yet printed (at most 3).</summary>
+    internal byte[] PendingUtf8 { get; private set; } = [];
+
+    /// <summary>Puts back bytes of an unfinished character (a resumed session).</summary>
+    internal void RestorePendingUtf8(ReadOnlySpan<byte> bytes)
+    {
+        _decoder.Reset();
+        _decoder.Decode(bytes);
+        PendingUtf8 = bytes.ToArray();
+    }
+
     public GenerationStats Generate(string prompt, TextWriter output, GenerationOptions options, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
+        bool resuming = History.Count > 0;
         var tokens = new List<int>();
-        if (tokenizer.AddBos && tokenizer.BosId is { } bos && History.Count == 0)
+        if (!resuming && tokenizer.AddBos && tokenizer.BosId is { } bos)
         {
             tokens.Add(bos);
         }
         tokens.AddRange(tokenizer.Encode(prompt));
         int maxContext = model.Layout.MaxContext;
         int available = maxContext - History.Count;
-        if (tokens.Count == 0)
+        if (tokens.Count == 0 && !resuming)
         {
             throw new EdgeJambaException("the prompt is empty and the tokenizer adds no BOS token: there is nothing to continue from");
         }
         if (tokens.Count > available)
         {
-            if (options.Overflow == ContextOverflow.Refuse)
+            if (options.Overflow == ContextOverflow.Refuse || resuming)
             {
                 throw new EdgeJambaException($"the prompt has {tokens.Count} tokens but the context has room for {available} " +
                     $"(max context {maxContext}); shorten it, raise --ctx, or pass --keep-tail to keep its last tokens");
             }
             int keep = Math.Max(1, available - Math.Min(options.MaxTokens, available / 2));
-            bool keepBos = tokenizer.AddBos && tokenizer.BosId is not null && History.Count == 0;
+            bool keepBos = tokenizer.AddBos && tokenizer.BosId is not null;
             var tail = tokens.GetRange(tokens.Count - keep + (keepBos ? 1 : 0), keep - (keepBos ? 1 : 0));
             Notice?.Invoke($"prompt of {tokens.Count} tokens trimmed to its last {keep} to fit the context of {maxContext}");
             if (keepBos)
@@ -87,15 +109,15 @@ public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer,
         }
 
         var clock = Stopwatch.StartNew();
-        var logits = model.Prefill(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens), History.Count);
-        History.AddRange(tokens);
+        if (tokens.Count > 0)
+        {
+            model.Prefill(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens), History.Count).CopyTo(_logits);
+            History.AddRange(tokens);
+        }
         var prefillTime = clock.Elapsed;
         clock.Restart();
 
-        var logitBuffer = new float[logits.Length];
-        logits.CopyTo(logitBuffer);
         var bytes = new ArrayBufferWriter<byte>(64);
-        var decoder = new Utf8StreamDecoder();
         var stops = new StopMatcher(options.Stops, output);
         int generated = 0;
         string reason = "max tokens";
@@ -107,41 +129,70 @@ public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer,
                 reason = "interrupted";
                 break;
             }
+            if (History.Count >= maxContext)
+            {
+                reason = "context full";
+                Notice?.Invoke($"stopped: the context of {maxContext} tokens is full");
+                break;
+            }
             int recent = Math.Min(History.Count, sampler.Options.RepeatLastN);
-            int next = sampler.Sample(logitBuffer, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(History)[^recent..]);
+            int next = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(History)[^recent..]);
             if (options.StopAtEos && eos.Contains(next))
             {
                 reason = "end of sequence";
                 break;
             }
             generated++;
+            model.Forward(next, History.Count).CopyTo(_logits);
+            History.Add(next);
             bytes.Clear();
             tokenizer.DecodeToken(next, bytes);
-            if (stops.Write(decoder.Decode(bytes.WrittenSpan)))
+            TrackPending(bytes.WrittenSpan);
+            if (stops.Write(_decoder.Decode(bytes.WrittenSpan)))
             {
                 reason = "stop string";
-                History.Add(next);
                 break;
             }
-            if (History.Count >= maxContext)
-            {
-                History.Add(next);
-                reason = "context full";
-                Notice?.Invoke($"stopped: the context of {maxContext} tokens is full");
-                break;
-            }
-            model.Forward(next, History.Count).CopyTo(logitBuffer);
-            History.Add(next);
         }
         if (reason != "stop string")
         {
-            Span<char> tail = stackalloc char[8];
-            int n = decoder.Flush(tail);
-            stops.Write(new string(tail[..n]));
             stops.Flush();
         }
         output.Flush();
         return new GenerationStats(tokens.Count, generated, prefillTime, clock.Elapsed, reason);
+    }
+
+    /// <summary>
+    /// Ends the text: a character left unfinished by the last token is printed as U+FFFD. Not called when the
+    /// session is saved to be resumed, so the character can still be completed.
+    /// </summary>
+    public void Finish(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _decoder.Flush(output);
+        PendingUtf8 = [];
+        output.Flush();
+    }
+
+    /// <summary>Keeps the bytes of a trailing, not yet complete UTF-8 sequence (for session snapshots).</summary>
+    private void TrackPending(ReadOnlySpan<byte> tokenBytes)
+    {
+        Span<byte> all = stackalloc byte[PendingUtf8.Length + tokenBytes.Length];
+        PendingUtf8.CopyTo(all);
+        tokenBytes.CopyTo(all[PendingUtf8.Length..]);
+        int incomplete = 0;
+        for (int back = 1; back <= Math.Min(3, all.Length); back++)
+        {
+            byte b = all[^back];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue; // continuation byte: keep looking for the lead
+            }
+            int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            incomplete = length > back ? back : 0;
+            break;
+        }
+        PendingUtf8 = all[^incomplete..].ToArray();
     }
 
     /// <summary>

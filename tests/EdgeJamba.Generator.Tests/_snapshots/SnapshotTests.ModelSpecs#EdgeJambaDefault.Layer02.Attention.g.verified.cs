@@ -54,40 +54,55 @@ internal static class Layer02Attention
         }
     }
 
-    /// <summary>h += mixer(norm(h)); h += ffn(norm(h)) at <paramref name="position"/>, updating this layer's state.</summary>
-    public static void Forward(Span<float> h, int position, Weights w, Scratch s, Span<float> state)
+    /// <summary>
+    /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
+    /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
+    /// </summary>
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
     {
-        // 1. x = input_layernorm(h)
-        Kernels.RmsNorm(h, w.MixerNorm.Row(0), Eps, s.X);
+        Span<float> x = s.X.AsSpan(0, count * HiddenSize);
+        Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
+        // 1. x = input_layernorm(h), row by row
+        for (int t = 0; t < count; t++)
+        {
+            Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.MixerNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));
+        }
         Span<float> keys = state.Slice(KeysOffset, CacheLength);
         Span<float> values = state.Slice(ValuesOffset, CacheLength);
-        Span<float> q = s.Q.AsSpan(0, QueryDim);
-        Span<float> k = keys.Slice(position * KvDim, KvDim);
-        Span<float> v = values.Slice(position * KvDim, KvDim);
-        // 2. q = q_proj·x [QueryDim]; k, v = k_proj·x, v_proj·x [KvDim], written into this position's cache slot
-        Kernels.MatVec(w.Q, s.X, q);
-        Kernels.MatVec(w.K, s.X, k);
-        Kernels.MatVec(w.V, s.X, v);
-        // 3. per query head: softmax(q·K[0..position] / sqrt(HeadDim)) · V over KV head (head / Group)
-        for (int head = 0; head < Heads; head++)
+        Span<float> q = s.Q.AsSpan(0, count * QueryDim);
+        Span<float> k = keys.Slice(position * KvDim, count * KvDim);
+        Span<float> v = values.Slice(position * KvDim, count * KvDim);
+        Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
+        // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions
+        Kernels.MatMul(w.Q, x, count, q);
+        Kernels.MatMul(w.K, x, count, k);
+        Kernels.MatMul(w.V, x, count, v);
+        // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)
+        for (int t = 0; t < count; t++)
         {
-            int kv = head / Group * HeadDim;
-            Kernels.Attend(q.Slice(head * HeadDim, HeadDim), keys[kv..], values[kv..], position + 1, KvDim, Scale, s.Scores,
-                s.Attention.AsSpan(head * HeadDim, HeadDim));
+            for (int head = 0; head < Heads; head++)
+            {
+                int kv = head / Group * HeadDim;
+                Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,
+                    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));
+            }
         }
         // 4. h += o_proj·attention
-        Kernels.MatVec(w.O, s.Attention.AsSpan(0, QueryDim), s.Out);
-        Kernels.Add(s.Out, h);
-        // 5. x = pre_ff_layernorm(h)
-        Kernels.RmsNorm(h, w.FfnNorm.Row(0), Eps, s.X);
-        Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);
-        Span<float> up = s.Up.AsSpan(0, IntermediateSize);
-        // 6. gate = silu(gate_proj·x) ⊙ up_proj·x [IntermediateSize]
-        Kernels.MatVec(w.Gate, s.X, gate);
-        Kernels.MatVec(w.Up, s.X, up);
+        Kernels.MatMul(w.O, attention, count, output);
+        Kernels.Add(output, h);
+        // 5. x = pre_ff_layernorm(h), row by row
+        for (int t = 0; t < count; t++)
+        {
+            Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));
+        }
+        Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
+        Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
+        // 6. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
+        Kernels.MatMul(w.Gate, x, count, gate);
+        Kernels.MatMul(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 7. h += down_proj·gate
-        Kernels.MatVec(w.Down, gate, s.Out);
-        Kernels.Add(s.Out, h);
+        Kernels.MatMul(w.Down, gate, count, output);
+        Kernels.Add(output, h);
     }
 }

@@ -74,20 +74,48 @@ public sealed partial class JambaTinyAModel : LanguageModel
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
         CheckInput(token, position);
-        Span<float> h = _s.H;
-        Span<float> state = State;
-        _embedding.Row(token).CopyTo(h);
-        Layer00Mamba.Forward(h, position, _layer00, _s, state);
-        Layer01Mamba.Forward(h, position, _layer01, _s, state);
-        Layer02Attention.Forward(h, position, _layer02, _s, state);
-        Layer03Mamba.Forward(h, position, _layer03, _s, state);
-        Layer04Mamba.Forward(h, position, _layer04, _s, state);
-        Layer05Mamba.Forward(h, position, _layer05, _s, state);
-        Layer06Attention.Forward(h, position, _layer06, _s, state);
-        Layer07Mamba.Forward(h, position, _layer07, _s, state);
-        Kernels.RmsNorm(h, _finalNorm.Row(0), Eps, _s.X);
-        Kernels.MatVec(_lmHead, _s.X, _s.Logits);
+        Run([token], position);
         return _s.Logits;
+    }
+
+    /// <summary>The prompt in passes of up to <see cref="Scratch.Chunk"/> tokens: each projection is one matrix-matrix product per pass.</summary>
+    public override ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, int position)
+    {
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("no tokens to prefill", nameof(tokens));
+        }
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            CheckInput(tokens[i], position + i);
+        }
+        for (int start = 0; start < tokens.Length; start += Scratch.Chunk)
+        {
+            Run(tokens.Slice(start, Math.Min(Scratch.Chunk, tokens.Length - start)), position + start);
+        }
+        return _s.Logits;
+    }
+
+    /// <summary>Embeds the tokens, runs every layer in order over them, and leaves the last token's logits in the scratch.</summary>
+    private void Run(ReadOnlySpan<int> tokens, int position)
+    {
+        int count = tokens.Length;
+        Span<float> h = _s.H.AsSpan(0, count * HiddenSize);
+        Span<float> state = State;
+        for (int t = 0; t < count; t++)
+        {
+            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+        }
+        Layer00Mamba.Forward(h, position, count, _layer00, _s, state);
+        Layer01Mamba.Forward(h, position, count, _layer01, _s, state);
+        Layer02Attention.Forward(h, position, count, _layer02, _s, state);
+        Layer03Mamba.Forward(h, position, count, _layer03, _s, state);
+        Layer04Mamba.Forward(h, position, count, _layer04, _s, state);
+        Layer05Mamba.Forward(h, position, count, _layer05, _s, state);
+        Layer06Attention.Forward(h, position, count, _layer06, _s, state);
+        Layer07Mamba.Forward(h, position, count, _layer07, _s, state);
+        Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
+        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 
@@ -95,23 +123,27 @@ public sealed partial class JambaTinyAModel : LanguageModel
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal sealed class Scratch
 {
-    public readonly float[] H = new float[64]; // residual stream
-    public readonly float[] X = new float[64]; // normed input of the current half-layer
-    public readonly float[] Out = new float[64]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[64]; // queries
-    public readonly float[] Attention = new float[64]; // attention output, all heads
-    public readonly float[] Scores = new float[4096]; // attention scores of one head
-    public readonly float[] Xz = new float[256]; // Mamba in_proj output [x | z]
-    public readonly float[] Xc = new float[128]; // Mamba conv output
-    public readonly float[] Dbc = new float[36]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] Dt = new float[128]; // Mamba time steps
-    public readonly float[] Y = new float[128]; // Mamba scan output
-    public readonly float[] Gate = new float[128]; // feed-forward gate
-    public readonly float[] Up = new float[128]; // feed-forward up
+    /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
+    public const int Chunk = 32;
+
+    public readonly float[] H = new float[2048]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[2048]; // normed input of the current half-layer
+    public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[2048]; // queries
+    public readonly float[] Attention = new float[2048]; // attention output, all heads
+    public readonly float[] Scores = new float[4096]; // attention scores of one head of one token
+    public readonly float[] Xz = new float[8192]; // Mamba in_proj output [x | z]
+    public readonly float[] Xc = new float[4096]; // Mamba conv output
+    public readonly float[] Dbc = new float[1152]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[128]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[4096]; // Mamba time steps
+    public readonly float[] Y = new float[4096]; // Mamba scan output
+    public readonly float[] Gate = new float[4096]; // feed-forward gate
+    public readonly float[] Up = new float[4096]; // feed-forward up
     public readonly float[] Router = new float[4]; // router probabilities
     public readonly float[] Logits = new float[256]; // output logits
     public readonly int[] Chosen = new int[2]; // chosen experts
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 22440;
+    public const long Bytes = 178200;
 }

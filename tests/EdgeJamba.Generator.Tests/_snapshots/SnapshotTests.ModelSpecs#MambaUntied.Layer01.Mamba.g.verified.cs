@@ -17,6 +17,7 @@ internal static class Layer01Mamba
     public const int DState = 8; // d_state (N)
     public const int DConv = 4; // d_conv (K)
     public const int DtRank = 6; // dt_rank (R)
+    public const int DbcWidth = 22; // x_proj rows: DtRank + 2 * DState
     public const int ConvOffset = 2304; // conv state [DInner, DConv] in the state arena
     public const int SsmOffset = 3072; // SSM state [DInner, DState] in the state arena
     private const float Eps = 1E-05f; // RMSNorm epsilon
@@ -56,36 +57,59 @@ internal static class Layer01Mamba
         }
     }
 
-    /// <summary>h += mixer(norm(h)); h += ffn(norm(h)) at <paramref name="position"/>, updating this layer's state.</summary>
-    public static void Forward(Span<float> h, int position, Weights w, Scratch s, Span<float> state)
+    /// <summary>
+    /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
+    /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
+    /// </summary>
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
     {
-        // 1. x = norm(h)
-        Kernels.RmsNorm(h, w.MixerNorm.Row(0), Eps, s.X);
+        Span<float> x = s.X.AsSpan(0, count * HiddenSize);
+        Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
+        // 1. x = norm(h), row by row
+        for (int t = 0; t < count; t++)
+        {
+            Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.MixerNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));
+        }
         Span<float> convState = state.Slice(ConvOffset, DInner * DConv);
         Span<float> ssmState = state.Slice(SsmOffset, DInner * DState);
-        Span<float> xz = s.Xz.AsSpan(0, 2 * DInner);
-        Span<float> xc = s.Xc.AsSpan(0, DInner);
-        // 2. [x | z] = in_proj·x [2 * DInner]
-        Kernels.MatVec(w.InProj, s.X, xz);
-        // 3. xc = silu(causal depthwise conv over the last DConv inputs of x, kept in the conv state)
-        Kernels.CausalConv1dStep(xz[..DInner], convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xc);
-        Kernels.Silu(xc);
-        // 4. [dt | B | C] = x_proj·xc [DtRank + 2 * DState]
-        Span<float> dbc = s.Dbc.AsSpan(0, DtRank + (2 * DState));
-        Kernels.MatVec(w.XProj, xc, dbc);
-        Span<float> dtRaw = dbc[..DtRank];
-        Span<float> b = dbc.Slice(DtRank, DState);
-        Span<float> c = dbc.Slice(DtRank + DState, DState);
-        // 5. dt = softplus(dt_proj·dt + dt_bias) [DInner]
-        Span<float> dt = s.Dt.AsSpan(0, DInner);
-        Kernels.MatVec(w.DtProj, dtRaw, dt);
-        Kernels.Add(w.DtBias.Row(0), dt);
+        Span<float> xz = s.Xz.AsSpan(0, count * 2 * DInner);
+        Span<float> xc = s.Xc.AsSpan(0, count * DInner);
+        Span<float> dbc = s.Dbc.AsSpan(0, count * DbcWidth);
+        Span<float> dtRaw = s.DtRaw.AsSpan(0, count * DtRank);
+        Span<float> dt = s.Dt.AsSpan(0, count * DInner);
+        Span<float> y = s.Y.AsSpan(0, count * DInner);
+        // 2. [x | z] = in_proj·x [count, 2 * DInner]
+        Kernels.MatMul(w.InProj, x, count, xz);
+        // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
+        for (int t = 0; t < count; t++)
+        {
+            Span<float> xct = xc.Slice(t * DInner, DInner);
+            Kernels.CausalConv1dStep(xz.Slice(t * 2 * DInner, DInner), convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
+            Kernels.Silu(xct);
+        }
+        // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]
+        Kernels.MatMul(w.XProj, xc, count, dbc);
+        for (int t = 0; t < count; t++)
+        {
+            Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
+            row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
+        }
+        // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
+        Kernels.MatMul(w.DtProj, dtRaw, count, dt);
+        for (int t = 0; t < count; t++)
+        {
+            Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
+        }
         Kernels.Softplus(dt);
-        // 6. ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)
-        Span<float> y = s.Y.AsSpan(0, DInner);
-        Kernels.SelectiveScanStep(xc, dt, w.A, b, c, w.D.Row(0), xz[DInner..], ssmState, y);
+        // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)
+        for (int t = 0; t < count; t++)
+        {
+            Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
+            Kernels.SelectiveScanStep(xc.Slice(t * DInner, DInner), dt.Slice(t * DInner, DInner), w.A, row.Slice(DtRank, DState), row.Slice(DtRank + DState, DState),
+                w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));
+        }
         // 7. h += out_proj·y
-        Kernels.MatVec(w.OutProj, y, s.Out);
-        Kernels.Add(s.Out, h);
+        Kernels.MatMul(w.OutProj, y, count, output);
+        Kernels.Add(output, h);
     }
 }

@@ -56,14 +56,42 @@ public sealed partial class MambaUntiedModel : LanguageModel
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
         CheckInput(token, position);
-        Span<float> h = _s.H;
-        Span<float> state = State;
-        _embedding.Row(token).CopyTo(h);
-        Layer00Mamba.Forward(h, position, _layer00, _s, state);
-        Layer01Mamba.Forward(h, position, _layer01, _s, state);
-        Kernels.RmsNorm(h, _finalNorm.Row(0), Eps, _s.X);
-        Kernels.MatVec(_lmHead, _s.X, _s.Logits);
+        Run([token], position);
         return _s.Logits;
+    }
+
+    /// <summary>The prompt in passes of up to <see cref="Scratch.Chunk"/> tokens: each projection is one matrix-matrix product per pass.</summary>
+    public override ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, int position)
+    {
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("no tokens to prefill", nameof(tokens));
+        }
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            CheckInput(tokens[i], position + i);
+        }
+        for (int start = 0; start < tokens.Length; start += Scratch.Chunk)
+        {
+            Run(tokens.Slice(start, Math.Min(Scratch.Chunk, tokens.Length - start)), position + start);
+        }
+        return _s.Logits;
+    }
+
+    /// <summary>Embeds the tokens, runs every layer in order over them, and leaves the last token's logits in the scratch.</summary>
+    private void Run(ReadOnlySpan<int> tokens, int position)
+    {
+        int count = tokens.Length;
+        Span<float> h = _s.H.AsSpan(0, count * HiddenSize);
+        Span<float> state = State;
+        for (int t = 0; t < count; t++)
+        {
+            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+        }
+        Layer00Mamba.Forward(h, position, count, _layer00, _s, state);
+        Layer01Mamba.Forward(h, position, count, _layer01, _s, state);
+        Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
+        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 
@@ -71,17 +99,21 @@ public sealed partial class MambaUntiedModel : LanguageModel
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal sealed class Scratch
 {
-    public readonly float[] H = new float[96]; // residual stream
-    public readonly float[] X = new float[96]; // normed input of the current half-layer
-    public readonly float[] Out = new float[96]; // output of the current half-layer before the residual add
+    /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
+    public const int Chunk = 32;
+
+    public readonly float[] H = new float[3072]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[3072]; // normed input of the current half-layer
+    public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[0]; // queries
     public readonly float[] Attention = new float[0]; // attention output, all heads
-    public readonly float[] Scores = new float[0]; // attention scores of one head
-    public readonly float[] Xz = new float[384]; // Mamba in_proj output [x | z]
-    public readonly float[] Xc = new float[192]; // Mamba conv output
-    public readonly float[] Dbc = new float[22]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] Dt = new float[192]; // Mamba time steps
-    public readonly float[] Y = new float[192]; // Mamba scan output
+    public readonly float[] Scores = new float[0]; // attention scores of one head of one token
+    public readonly float[] Xz = new float[12288]; // Mamba in_proj output [x | z]
+    public readonly float[] Xc = new float[6144]; // Mamba conv output
+    public readonly float[] Dbc = new float[704]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[192]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[6144]; // Mamba time steps
+    public readonly float[] Y = new float[6144]; // Mamba scan output
     public readonly float[] Gate = new float[0]; // feed-forward gate
     public readonly float[] Up = new float[0]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities
@@ -89,5 +121,5 @@ internal sealed class Scratch
     public readonly int[] Chosen = new int[0]; // chosen experts
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 6360;
+    public const long Bytes = 164608;
 }

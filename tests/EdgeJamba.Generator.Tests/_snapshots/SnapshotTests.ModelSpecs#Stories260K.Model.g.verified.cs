@@ -65,17 +65,45 @@ public sealed partial class Stories260KModel : LanguageModel
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
         CheckInput(token, position);
-        Span<float> h = _s.H;
-        Span<float> state = State;
-        _embedding.Row(token).CopyTo(h);
-        Layer00Attention.Forward(h, position, _layer00, _s, state);
-        Layer01Attention.Forward(h, position, _layer01, _s, state);
-        Layer02Attention.Forward(h, position, _layer02, _s, state);
-        Layer03Attention.Forward(h, position, _layer03, _s, state);
-        Layer04Attention.Forward(h, position, _layer04, _s, state);
-        Kernels.RmsNorm(h, _finalNorm.Row(0), Eps, _s.X);
-        Kernels.MatVec(_lmHead, _s.X, _s.Logits);
+        Run([token], position);
         return _s.Logits;
+    }
+
+    /// <summary>The prompt in passes of up to <see cref="Scratch.Chunk"/> tokens: each projection is one matrix-matrix product per pass.</summary>
+    public override ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, int position)
+    {
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("no tokens to prefill", nameof(tokens));
+        }
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            CheckInput(tokens[i], position + i);
+        }
+        for (int start = 0; start < tokens.Length; start += Scratch.Chunk)
+        {
+            Run(tokens.Slice(start, Math.Min(Scratch.Chunk, tokens.Length - start)), position + start);
+        }
+        return _s.Logits;
+    }
+
+    /// <summary>Embeds the tokens, runs every layer in order over them, and leaves the last token's logits in the scratch.</summary>
+    private void Run(ReadOnlySpan<int> tokens, int position)
+    {
+        int count = tokens.Length;
+        Span<float> h = _s.H.AsSpan(0, count * HiddenSize);
+        Span<float> state = State;
+        for (int t = 0; t < count; t++)
+        {
+            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+        }
+        Layer00Attention.Forward(h, position, count, _layer00, _s, state);
+        Layer01Attention.Forward(h, position, count, _layer01, _s, state);
+        Layer02Attention.Forward(h, position, count, _layer02, _s, state);
+        Layer03Attention.Forward(h, position, count, _layer03, _s, state);
+        Layer04Attention.Forward(h, position, count, _layer04, _s, state);
+        Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
+        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 
@@ -83,23 +111,27 @@ public sealed partial class Stories260KModel : LanguageModel
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal sealed class Scratch
 {
-    public readonly float[] H = new float[64]; // residual stream
-    public readonly float[] X = new float[64]; // normed input of the current half-layer
-    public readonly float[] Out = new float[64]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[64]; // queries
-    public readonly float[] Attention = new float[64]; // attention output, all heads
-    public readonly float[] Scores = new float[512]; // attention scores of one head
+    /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
+    public const int Chunk = 32;
+
+    public readonly float[] H = new float[2048]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[2048]; // normed input of the current half-layer
+    public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[2048]; // queries
+    public readonly float[] Attention = new float[2048]; // attention output, all heads
+    public readonly float[] Scores = new float[512]; // attention scores of one head of one token
     public readonly float[] Xz = new float[0]; // Mamba in_proj output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba conv output
     public readonly float[] Dbc = new float[0]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[0]; // Mamba dt before dt_proj, packed
     public readonly float[] Dt = new float[0]; // Mamba time steps
     public readonly float[] Y = new float[0]; // Mamba scan output
-    public readonly float[] Gate = new float[172]; // feed-forward gate
-    public readonly float[] Up = new float[172]; // feed-forward up
+    public readonly float[] Gate = new float[5504]; // feed-forward gate
+    public readonly float[] Up = new float[5504]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities
     public readonly float[] Logits = new float[512]; // output logits
     public readonly int[] Chosen = new int[0]; // chosen experts
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 6752;
+    public const long Bytes = 89088;
 }
