@@ -9,4 +9,5 @@ root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();
