@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeJamba.Tests;
+
+namespace EdgeJamba.Cli.Tests;
+
+/// <summary>
+/// Cross-publishes edgejamba for linux-arm64 (Debian's gcc-aarch64-linux-gnu links it) and runs it under
+/// qemu-aarch64-static, where the 128-bit (AdvSimd) kernels run: same logits and same greedy text as the x64 build.
+/// </summary>
+public sealed class ArmBinary : IDisposable
+{
+    private const string Linker = "/usr/bin/aarch64-linux-gnu-gcc";
+    private const string Qemu = "/usr/bin/qemu-aarch64-static";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "edgejamba-arm64-" + Environment.ProcessId);
+
+    public ArmBinary()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.OSArchitecture != Architecture.X64 || !File.Exists(Linker) || !File.Exists(Qemu))
+        {
+            Missing = "the arm64 cross toolchain is not installed (apt-get install gcc-aarch64-linux-gnu qemu-user-static; .ci/run does this)";
+            return;
+        }
+        string output = Path.Combine(_root, "out");
+        var publish = AotBinary.RunProcess("dotnet", ["publish", Path.Combine(SharedData.RepoRoot, "EdgeCli"), "-c", "Release", "-r", "linux-arm64",
+            "-o", output, "--artifacts-path", Path.Combine(_root, "artifacts")], stdin: null, TimeSpan.FromMinutes(15));
+        Executable = Path.Combine(output, "edgejamba");
+        if (publish.ExitCode != 0 || !File.Exists(Executable))
+        {
+            throw new InvalidOperationException("dotnet publish -r linux-arm64 failed:\n" + publish.StdOut + publish.StdErr);
+        }
+    }
+
+    /// <summary>Why the arm64 tests cannot run here, or null.</summary>
+    public string? Missing { get; }
+
+    public string Executable { get; } = "";
+
+    public string TempDirectory => _root;
+
+    public ProcessResult Run(string? stdin, params string[] args) =>
+        AotBinary.RunProcess(Qemu, ["-L", "/usr/aarch64-linux-gnu", Executable, .. args], stdin, TimeSpan.FromMinutes(5));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+}
+
+[Collection(AotCollection.Name)]
+public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBinary>
+{
+    [SkippableFact]
+    public void Arm64_UsesTheArmVectorPath()
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        var info = arm.Run(null, "info");
+        Assert.True(info.ExitCode == 0, info.StdErr);
+        Assert.Contains("128-bit vectors (Arm64)", info.StdOut, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData("jamba-tiny-a")]
+    [InlineData("mamba-tied")]
+    [InlineData("llama-gqa")]
+    public void Arm64_Logits_MatchTheReferenceSet(string set)
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        string folder = SharedData.RequireDirectory("reference/" + set);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        var root = manifest.RootElement;
+        string tokens = string.Join(',', root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
+        double tolerance = root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble();
+        string output = Path.Combine(arm.TempDirectory, set + ".f32");
+
+        var result = arm.Run(null, "logits", "--model", Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), "--tokens", tokens, "--out", output);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        var got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output));
+        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "logits.f32")));
+        Assert.Equal(expected.Length, got.Length);
+        double worst = 0;
+        for (int i = 0; i < got.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
+        }
+        Assert.True(worst <= tolerance, $"{set} on arm64: max |diff| {worst} > {tolerance}");
+    }
+
+    [SkippableFact]
+    public void Arm64_Stories260K_GreedyText_EqualsTheX64Build()
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        string model = SharedData.RequireDirectory("models/stories260K");
+        var onArm = arm.Run("Once upon a time", "--model", model, "--greedy", "-n", "60");
+        var onX64 = x64.Run("Once upon a time", "--model", model, "--greedy", "-n", "60");
+        Assert.True(onArm.ExitCode == 0, onArm.StdErr);
+        Assert.True(onX64.StdOut.Length > 100);
+        Assert.Equal(onX64.StdOut, onArm.StdOut);
+    }
+}
