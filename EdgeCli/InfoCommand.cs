@@ -52,8 +52,11 @@ internal static class InfoCommand
     private static string Describe(ModelLayout layout)
     {
         int attention = layout.AttentionLayerCount;
+        int mamba = layout.Layers.Count(x => x.Mixer is MambaLayout);
+        int mlstm = layout.Layers.Count(x => x.Mixer is MLstmLargeLayout or MLstmNxaiLayout);
+        int slstm = layout.Layers.Count(x => x.Mixer is SLstmLayout);
         int moe = layout.Layers.Count(x => x.Ffn is MoeLayout);
-        return $"{layout.Layers.Count} ({attention} attention, {layout.Layers.Count - attention} Mamba; {moe} MoE)";
+        return $"{layout.Layers.Count} ({attention} attention, {mamba} Mamba, {mlstm} mLSTM, {slstm} sLSTM; {moe} MoE)";
     }
 
     private static string Bytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes} B ({bytes / 1048576.0:F2} MiB)");

@@ -12,7 +12,8 @@ internal sealed class DenseFfnEmitter : PartEmitter
     public DenseFfnEmitter(ModelLayout model, LayerLayout layer, DenseFfnLayout ffn)
         : base(model, layer) => _f = ffn;
 
-    public override string Describe() => "dense " + _f.Activation.ToString().ToLowerInvariant() + "-gated FFN (" + Int(_f.IntermediateSize) + ")";
+    public override string Describe() =>
+        "dense " + _f.Activation.ToString().ToLowerInvariant() + "-gated FFN (" + Int(_f.IntermediateSize) + (_f.FusedGateUp ? ", gate and up fused" : "") + ")";
 
     public override IEnumerable<string> Constants()
     {
@@ -22,6 +23,12 @@ internal sealed class DenseFfnEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
+        if (_f.FusedGateUp)
+        {
+            yield return new WeightField("GateUp", Names.Mlp(i, "gate_up"), "2 * IntermediateSize", "HiddenSize");
+            yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+            yield break;
+        }
         yield return new WeightField("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
         yield return new WeightField("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize");
         yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
@@ -37,9 +44,18 @@ internal sealed class DenseFfnEmitter : PartEmitter
     {
         w.Line("Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);");
         w.Line("Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);");
-        w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]"));
-        w.Line("Kernels.MatMul(w.Gate, x, count, gate);");
-        w.Line("Kernels.MatMul(w.Up, x, count, up);");
+        if (_f.FusedGateUp)
+        {
+            w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]"));
+            w.Line("Kernels.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
+            w.Line("Kernels.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
+        }
+        else
+        {
+            w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]"));
+            w.Line("Kernels.MatMul(w.Gate, x, count, gate);");
+            w.Line("Kernels.MatMul(w.Up, x, count, up);");
+        }
         if (_f.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))

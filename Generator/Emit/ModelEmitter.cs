@@ -48,7 +48,13 @@ internal static class ModelEmitter
 
     private static string Two(int index) => index.ToString("00", CultureInfo.InvariantCulture);
 
-    private static string MixerKind(MixerLayout mixer) => mixer is AttentionLayout ? "Attention" : "Mamba";
+    private static string MixerKind(MixerLayout mixer) => mixer switch
+    {
+        AttentionLayout => "Attention",
+        MambaLayout => "Mamba",
+        SLstmLayout => "SLstm",
+        _ => "MLstm",
+    };
 
     internal static void Header(SourceWriter w, EmitModel model, bool usesCulture = false)
     {
@@ -74,6 +80,9 @@ internal static class ModelEmitter
     {
         AttentionLayout a => new AttentionEmitter(model, layer, a),
         MambaLayout m => new MambaEmitter(model, layer, m),
+        MLstmLargeLayout l => new MLstmLargeEmitter(model, layer, l),
+        MLstmNxaiLayout x => new MLstmNxaiEmitter(model, layer, x),
+        SLstmLayout s => new SLstmEmitter(model, layer, s),
         _ => throw new System.NotSupportedException(layer.Mixer.GetType().Name),
     };
 
@@ -106,7 +115,7 @@ internal static class ModelEmitter
             {
                 w.Line(line);
             }
-            w.Line("private const float Eps = " + Float(layout.NormEps) + "; // RMSNorm epsilon");
+            w.Line("private const float Eps = " + Float(layout.NormEps) + "; // " + NormName(layout) + " epsilon");
             w.Line();
             var fields = new List<WeightField> { new WeightField("MixerNorm", names.MixerNorm(layer.Index), "1", "HiddenSize") };
             fields.AddRange(mixer.Weights());
@@ -122,6 +131,15 @@ internal static class ModelEmitter
                 {
                     w.Line("public readonly Matrix " + f.Field + ";");
                 }
+                bool onePlus = layout.Norm == NormKind.LayerNorm1p;
+                if (onePlus)
+                {
+                    w.Line("public readonly float[] MixerNormScale; // 1 + MixerNorm, computed once");
+                    if (hasFfn)
+                    {
+                        w.Line("public readonly float[] FfnNormScale; // 1 + FfnNorm, computed once");
+                    }
+                }
                 foreach (var extra in mixer.ExtraFields().Concat(ffn.ExtraFields()))
                 {
                     w.Line(extra);
@@ -131,7 +149,17 @@ internal static class ModelEmitter
                 {
                     foreach (var f in fields)
                     {
-                        w.Line(f.Field + " = checkpoint.Matrix(" + Quote(f.Tensor) + ", " + f.Rows + ", " + f.Cols + ");");
+                        w.Line(f.Blocks is null
+                            ? f.Field + " = checkpoint.Matrix(" + Quote(f.Tensor) + ", " + f.Rows + ", " + f.Cols + ");"
+                            : f.Field + " = checkpoint.Stacked(" + Quote(f.Tensor) + ", " + f.Blocks + ", " + f.Rows + ", " + f.Cols + ");");
+                    }
+                    if (onePlus)
+                    {
+                        w.Line("MixerNormScale = NormWeights.OnePlus(MixerNorm.Row(0));");
+                        if (hasFfn)
+                        {
+                            w.Line("FfnNormScale = NormWeights.OnePlus(FfnNorm.Row(0));");
+                        }
                     }
                     foreach (var line in mixer.Precompute().Concat(ffn.Precompute()))
                     {
@@ -152,7 +180,7 @@ internal static class ModelEmitter
                 w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.MixerNorm(layer.Index)) + "(h), row by row");
                 using (w.Block("for (int t = 0; t < count; t++)"))
                 {
-                    w.Line("Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.MixerNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));");
+                    w.Line(NormCall(layout, "h.Slice(t * HiddenSize, HiddenSize)", "w.MixerNorm", "x.Slice(t * HiddenSize, HiddenSize)"));
                 }
                 mixer.Forward(w, ref step);
                 if (hasFfn)
@@ -160,7 +188,7 @@ internal static class ModelEmitter
                     w.Line("// " + Int(step++) + ". x = " + ShortNorm(names.FfnNorm(layer.Index)) + "(h), row by row");
                     using (w.Block("for (int t = 0; t < count; t++)"))
                     {
-                        w.Line("Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));");
+                        w.Line(NormCall(layout, "h.Slice(t * HiddenSize, HiddenSize)", "w.FfnNorm", "x.Slice(t * HiddenSize, HiddenSize)"));
                     }
                     ffn.Forward(w, ref step);
                 }
@@ -168,6 +196,14 @@ internal static class ModelEmitter
         }
         return w.ToString();
     }
+
+    private static string NormName(ModelLayout layout) => layout.Norm == NormKind.LayerNorm1p ? "LayerNorm (1 + w)" : "RMSNorm";
+
+    /// <summary>A call normalizing <paramref name="input"/> into <paramref name="output"/>: RMSNorm by the weight, or LayerNorm by its precomputed 1 + w (<paramref name="weight"/> + "Scale").</summary>
+    private static string NormCall(ModelLayout layout, string input, string weight, string output) =>
+        layout.Norm == NormKind.LayerNorm1p
+            ? "Kernels.LayerNorm(" + input + ", " + weight + "Scale, Eps, " + output + ");"
+            : "Kernels.RmsNorm(" + input + ", " + weight + ".Row(0), Eps, " + output + ");";
 
     private static string ShortNorm(string tensor)
     {
@@ -197,10 +233,18 @@ internal static class ModelEmitter
             w.Line("public const int VocabSize = " + Int(layout.VocabSize) + "; // vocab_size");
             w.Line("public const int HiddenSize = " + Int(layout.HiddenSize) + "; // hidden_size");
             w.Line("public const int MaxContext = " + Int(layout.MaxContext) + "; // max_context");
-            w.Line("private const float Eps = " + Float(layout.NormEps) + "; // RMSNorm epsilon");
+            w.Line("private const float Eps = " + Float(layout.NormEps) + "; // " + NormName(layout) + " epsilon");
+            if (layout.LogitSoftCap > 0)
+            {
+                w.Line("private const float LogitSoftCap = " + Float(layout.LogitSoftCap) + "; // logits = cap * tanh(logits / cap)");
+            }
             w.Line();
             w.Line("private readonly Matrix _embedding;");
             w.Line("private readonly Matrix _finalNorm;");
+            if (layout.Norm == NormKind.LayerNorm1p)
+            {
+                w.Line("private readonly float[] _finalNormScale;");
+            }
             w.Line("private readonly Matrix _lmHead;");
             foreach (var layer in layout.Layers)
             {
@@ -215,6 +259,10 @@ internal static class ModelEmitter
                 w.Line("ArgumentNullException.ThrowIfNull(checkpoint);");
                 w.Line("_embedding = checkpoint.Matrix(" + Quote(names.Embedding) + ", VocabSize, HiddenSize);");
                 w.Line("_finalNorm = checkpoint.Matrix(" + Quote(names.FinalNorm) + ", 1, HiddenSize);");
+                if (layout.Norm == NormKind.LayerNorm1p)
+                {
+                    w.Line("_finalNormScale = NormWeights.OnePlus(_finalNorm.Row(0));");
+                }
                 w.Line(layout.TieEmbeddings
                     ? "_lmHead = _embedding; // tied embeddings"
                     : "_lmHead = checkpoint.Matrix(" + Quote(TensorNames.LmHead) + ", VocabSize, HiddenSize);");
@@ -270,8 +318,12 @@ internal static class ModelEmitter
                 {
                     w.Line(LayerClass(layer) + ".Forward(h, position, count, _layer" + Two(layer.Index) + ", _s, state);");
                 }
-                w.Line("Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));");
+                w.Line(NormCall(layout, "h.Slice((count - 1) * HiddenSize, HiddenSize)", "_finalNorm", "_s.X.AsSpan(0, HiddenSize)"));
                 w.Line("Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
+                if (layout.LogitSoftCap > 0)
+                {
+                    w.Line("Kernels.SoftCap(_s.Logits, LogitSoftCap);");
+                }
             }
         }
         w.Line();
@@ -301,7 +353,9 @@ internal static class ModelEmitter
         var layers = string.Join("\n", layout.Layers.Select(l => "        new LayerLayout(" + Int(l.Index) + ", " + Mixer(l.Mixer) + ", " + Ffn(l.Ffn) + "),"));
         return "new ModelLayout(" + Quote(layout.Name) + ", CheckpointFamily." + layout.Family + ", " + Int(layout.VocabSize) + ", " + Int(layout.HiddenSize) + ", " +
             Int(layout.MaxContext) + ", " + Double(layout.NormEps) + ", " + Bool(layout.TieEmbeddings) + ", WeightFormat." + layout.WeightFormat +
-            ", TokenizerKind." + layout.Tokenizer + ",\n    new EquatableArray<LayerLayout>(\n    [\n" + layers + "\n    ]))";
+            ", TokenizerKind." + layout.Tokenizer + ",\n    new EquatableArray<LayerLayout>(\n    [\n" + layers + "\n    ])" +
+            (layout.Norm != NormKind.RmsNorm ? ", Norm: NormKind." + layout.Norm : "") +
+            (layout.LogitSoftCap > 0 ? ", LogitSoftCap: " + Double(layout.LogitSoftCap) : "") + ")";
     }
 
     private static string Mixer(MixerLayout mixer) => mixer switch
@@ -313,12 +367,15 @@ internal static class ModelEmitter
                 : "null") + ", " + Bool(a.Bias) + ")",
         MambaLayout m => "new MambaLayout(" + Int(m.DInner) + ", " + Int(m.DState) + ", " + Int(m.DConv) + ", " + Int(m.DtRank) + ", " + Bool(m.DtBcNorms) + ", " +
             Bool(m.ConvBias) + ", " + Bool(m.ProjBias) + ")",
+        MLstmLargeLayout l => "new MLstmLargeLayout(" + Int(l.Heads) + ", " + Int(l.QkDim) + ", " + Int(l.VDim) + ", " + Double(l.GateSoftCap) + ", " + Double(l.Eps) + ")",
+        MLstmNxaiLayout x => "new MLstmNxaiLayout(" + Int(x.Heads) + ", " + Int(x.InnerSize) + ", " + Int(x.ConvKernel) + ", " + Int(x.QkvBlockSize) + ", " + Double(x.Eps) + ")",
+        SLstmLayout s => "new SLstmLayout(" + Int(s.Heads) + ", " + Int(s.ConvKernel) + ", SLstmBackend." + s.Backend + ")",
         _ => throw new System.NotSupportedException(),
     };
 
     private static string Ffn(FfnLayout ffn) => ffn switch
     {
-        DenseFfnLayout f => "new DenseFfnLayout(" + Int(f.IntermediateSize) + ", Activation." + f.Activation + ", " + Bool(f.Bias) + ")",
+        DenseFfnLayout f => "new DenseFfnLayout(" + Int(f.IntermediateSize) + ", Activation." + f.Activation + ", " + Bool(f.Bias) + (f.FusedGateUp ? ", FusedGateUp: true" : "") + ")",
         MoeLayout e => "new MoeLayout(" + Int(e.Experts) + ", " + Int(e.TopK) + ", " + Bool(e.Renormalize) + ", " + Int(e.IntermediateSize) + ", Activation." + e.Activation + ")",
         _ => "new NoFfnLayout()",
     };
@@ -336,7 +393,7 @@ internal sealed class ScratchSizes
 
     public static ScratchSizes Of(ModelLayout layout)
     {
-        int query = 0, inner = 0, dbc = 0, rank = 0, ffn = 0, experts = 0, topK = 0;
+        int query = 0, inner = 0, dbc = 0, rank = 0, ffn = 0, experts = 0, topK = 0, qkv = 0, gates = 0, recurrent = 0;
         foreach (var layer in layout.Layers)
         {
             switch (layer.Mixer)
@@ -348,6 +405,21 @@ internal sealed class ScratchSizes
                     inner = System.Math.Max(inner, m.DInner);
                     dbc = System.Math.Max(dbc, m.DtRank + (2 * m.DState));
                     rank = System.Math.Max(rank, m.DtRank);
+                    break;
+                case MLstmLargeLayout l:
+                    inner = System.Math.Max(inner, l.VDim);
+                    qkv = System.Math.Max(qkv, (2 * l.QkDim) + (2 * l.VDim));
+                    gates = System.Math.Max(gates, 2 * l.Heads);
+                    break;
+                case MLstmNxaiLayout x:
+                    inner = System.Math.Max(inner, x.InnerSize);
+                    qkv = System.Math.Max(qkv, 3 * x.InnerSize);
+                    gates = System.Math.Max(gates, 2 * x.Heads);
+                    break;
+                case SLstmLayout:
+                    inner = System.Math.Max(inner, layout.HiddenSize);
+                    gates = System.Math.Max(gates, 4 * layout.HiddenSize);
+                    recurrent = 4 * layout.HiddenSize;
                     break;
             }
             switch (layer.Ffn)
@@ -369,12 +441,15 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Q", Chunk * (long)query, "queries"));
         s.Floats.Add(("Attention", Chunk * (long)query, "attention output, all heads"));
         s.Floats.Add(("Scores", query > 0 ? layout.MaxContext : 0, "attention scores of one head of one token"));
-        s.Floats.Add(("Xz", Chunk * 2L * inner, "Mamba in_proj output [x | z]"));
-        s.Floats.Add(("Xc", Chunk * (long)inner, "Mamba conv output"));
+        s.Floats.Add(("Xz", Chunk * 2L * inner, "Mamba in_proj / NX-AI mLSTM proj_up output [x | z]"));
+        s.Floats.Add(("Xc", Chunk * (long)inner, "Mamba / xLSTM conv output"));
         s.Floats.Add(("Dbc", Chunk * (long)dbc, "Mamba x_proj output [dt | B | C]"));
         s.Floats.Add(("DtRaw", Chunk * (long)rank, "Mamba dt before dt_proj, packed"));
         s.Floats.Add(("Dt", Chunk * (long)inner, "Mamba time steps"));
-        s.Floats.Add(("Y", Chunk * (long)inner, "Mamba scan output"));
+        s.Floats.Add(("Y", Chunk * (long)inner, "Mamba scan / mLSTM cell output"));
+        s.Floats.Add(("Qkv", Chunk * (long)qkv, "mLSTM q, k, v (and HF's output gate)"));
+        s.Floats.Add(("Gates", Chunk * (long)gates, "mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]"));
+        s.Floats.Add(("Recurrent", recurrent, "sLSTM recurrent term of one token"));
         s.Floats.Add(("Gate", Chunk * (long)ffn, "feed-forward gate"));
         s.Floats.Add(("Up", Chunk * (long)ffn, "feed-forward up"));
         s.Floats.Add(("Router", experts, "router probabilities"));

@@ -50,12 +50,13 @@ internal abstract class PartEmitter
 /// <summary>A <c>Matrix</c> field of a layer's weights and the tensor it is bound to.</summary>
 internal sealed class WeightField
 {
-    public WeightField(string field, string tensor, string rows, string cols)
+    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null)
     {
         Field = field;
         Tensor = tensor;
         Rows = rows;
         Cols = cols;
+        Blocks = blocks;
     }
 
     public string Field { get; }
@@ -65,4 +66,7 @@ internal sealed class WeightField
     public string Rows { get; }
 
     public string Cols { get; }
+
+    /// <summary>For a tensor stored as <c>[Blocks, Rows, Cols]</c> (bound as the <c>[Blocks·Rows, Cols]</c> matrix), the block count; else null.</summary>
+    public string? Blocks { get; }
 }

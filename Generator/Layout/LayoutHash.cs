@@ -20,6 +20,15 @@ static partial class LayoutHash
           .Append(";eps=").Append(Num(layout.NormEps))
           .Append(";tie=").Append(layout.TieEmbeddings ? '1' : '0')
           .Append(";dtype=").Append(layout.WeightFormat);
+        // Added with xLSTM; left out at their defaults so that the layouts before them keep their hashes.
+        if (layout.Norm != NormKind.RmsNorm)
+        {
+            sb.Append(";norm=").Append(layout.Norm);
+        }
+        if (layout.LogitSoftCap > 0)
+        {
+            sb.Append(";softcap=").Append(Num(layout.LogitSoftCap));
+        }
         foreach (var layer in layout.Layers)
         {
             sb.Append("|L").Append(Num(layer.Index)).Append(':');
@@ -41,11 +50,23 @@ static partial class LayoutHash
                       .Append(Num(m.DtRank)).Append(",norms=").Append(m.DtBcNorms ? '1' : '0').Append(",convb=").Append(m.ConvBias ? '1' : '0')
                       .Append(",projb=").Append(m.ProjBias ? '1' : '0').Append(')');
                     break;
+                case MLstmLargeLayout l:
+                    sb.Append("mlstm(large,").Append(Num(l.Heads)).Append(',').Append(Num(l.QkDim)).Append(',').Append(Num(l.VDim))
+                      .Append(",cap=").Append(Num(l.GateSoftCap)).Append(",eps=").Append(Num(l.Eps)).Append(')');
+                    break;
+                case MLstmNxaiLayout x:
+                    sb.Append("mlstm(nxai,").Append(Num(x.Heads)).Append(',').Append(Num(x.InnerSize)).Append(',').Append(Num(x.ConvKernel))
+                      .Append(',').Append(Num(x.QkvBlockSize)).Append(",eps=").Append(Num(x.Eps)).Append(')');
+                    break;
+                case SLstmLayout s:
+                    sb.Append("slstm(").Append(Num(s.Heads)).Append(',').Append(Num(s.ConvKernel)).Append(',').Append(s.Backend).Append(')');
+                    break;
             }
             switch (layer.Ffn)
             {
                 case DenseFfnLayout f:
-                    sb.Append("+dense(").Append(Num(f.IntermediateSize)).Append(',').Append(f.Activation).Append(",bias=").Append(f.Bias ? '1' : '0').Append(')');
+                    sb.Append("+dense(").Append(Num(f.IntermediateSize)).Append(',').Append(f.Activation).Append(",bias=").Append(f.Bias ? '1' : '0')
+                      .Append(f.FusedGateUp ? ",fused" : "").Append(')');
                     break;
                 case MoeLayout e:
                     sb.Append("+moe(").Append(Num(e.Experts)).Append(',').Append(Num(e.TopK)).Append(",renorm=").Append(e.Renormalize ? '1' : '0')

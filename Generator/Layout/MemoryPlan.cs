@@ -15,9 +15,25 @@ static partial class MemoryPlan
     /// <summary>SSM state <c>[d_inner, d_state]</c> of a Mamba layer.</summary>
     public static long SsmElements(MambaLayout mamba) => (long)mamba.DInner * mamba.DState;
 
+    /// <summary>mLSTM memory of one HF xLSTM layer: <c>C [NH, dqk, dv]</c>, then <c>n [NH, dqk]</c>, then <c>m [NH]</c>.</summary>
+    public static long MLstmElements(MLstmLargeLayout l) => (long)l.Heads * (((long)l.QkHeadDim * l.VHeadDim) + l.QkHeadDim + 1);
+
+    /// <summary>NX-AI mLSTM: conv state <c>[inner, K]</c>, then <c>C [NH, DH, DH]</c>, <c>n [NH, DH]</c>, <c>m [NH]</c>.</summary>
+    public static long MLstmElements(MLstmNxaiLayout x) =>
+        ((long)x.InnerSize * x.ConvKernel) + ((long)x.Heads * (((long)x.HeadDim * x.HeadDim) + x.HeadDim + 1));
+
+    /// <summary>sLSTM: conv state <c>[hidden, K]</c> (none when K is 0), then <c>y, c, n, m</c>, each <c>[hidden]</c>.</summary>
+    public static long SLstmElements(SLstmLayout s, int hiddenSize) => ((long)hiddenSize * s.ConvKernel) + (4L * hiddenSize);
+
     /// <summary>Recurrent (size-independent of position) state elements of one layer.</summary>
-    public static long RecurrentElements(LayerLayout layer) =>
-        layer.Mixer is MambaLayout m ? ConvElements(m) + SsmElements(m) : 0;
+    public static long RecurrentElements(ModelLayout layout, LayerLayout layer) => layer.Mixer switch
+    {
+        MambaLayout m => ConvElements(m) + SsmElements(m),
+        MLstmLargeLayout l => MLstmElements(l),
+        MLstmNxaiLayout x => MLstmElements(x),
+        SLstmLayout s => SLstmElements(s, layout.HiddenSize),
+        _ => 0,
+    };
 
     /// <summary>KV bytes added per token of context, over all attention layers.</summary>
     public static long KvBytesPerToken(ModelLayout layout)
@@ -39,7 +55,7 @@ static partial class MemoryPlan
         long total = 0;
         foreach (var layer in layout.Layers)
         {
-            total += RecurrentElements(layer) * sizeof(float);
+            total += RecurrentElements(layout, layer) * sizeof(float);
         }
         return total;
     }
@@ -47,11 +63,12 @@ static partial class MemoryPlan
     /// <summary>
     /// Float32 elements of layer <paramref name="layer"/>'s state in the state arena. The arena holds every
     /// layer's state in layer order: attention K then V (<c>[max_context, kv_heads * head_dim]</c> each),
-    /// Mamba conv (<c>[d_inner, d_conv]</c>) then SSM (<c>[d_inner, d_state]</c>). Both engines and
-    /// session snapshots share this layout.
+    /// Mamba conv (<c>[d_inner, d_conv]</c>) then SSM (<c>[d_inner, d_state]</c>), the mLSTM and sLSTM
+    /// memories as described at <see cref="MLstmElements(MLstmLargeLayout)"/>, <see cref="MLstmElements(MLstmNxaiLayout)"/>
+    /// and <see cref="SLstmElements"/>. Both engines and session snapshots share this layout.
     /// </summary>
     public static long LayerStateElements(ModelLayout layout, LayerLayout layer) =>
-        layer.Mixer is AttentionLayout a ? KvElements(a, layout.MaxContext) : RecurrentElements(layer);
+        layer.Mixer is AttentionLayout a ? KvElements(a, layout.MaxContext) : RecurrentElements(layout, layer);
 
     /// <summary>Offset of layer <paramref name="index"/>'s state in the state arena.</summary>
     public static long LayerStateOffset(ModelLayout layout, int index)

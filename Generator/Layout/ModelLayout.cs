@@ -10,7 +10,33 @@ namespace EdgeJamba.Layout;
 #if EDGEJAMBA_RUNTIME
 public
 #endif
-enum CheckpointFamily { Llama, Mixtral, Mamba, Jamba, Xlstm, XlstmNxai, Bitnet }
+enum CheckpointFamily { Llama, Mixtral, Mamba, Jamba, Xlstm, XlstmNxai, Bitnet, Hybrid }
+
+/// <summary>How the block norms and the final norm normalize (with <see cref="ModelLayout.NormEps"/>).</summary>
+#if EDGEJAMBA_RUNTIME
+public
+#endif
+enum NormKind
+{
+    /// <summary><c>w · x / sqrt(mean(x²) + eps)</c> (Llama, Mamba, Jamba, HF xLSTM).</summary>
+    RmsNorm,
+
+    /// <summary>Bias-free LayerNorm scaled by <c>1 + w</c>: <c>(1 + w) · (x − mean) / sqrt(var + eps)</c>, biased variance (NX-AI xLSTM).</summary>
+    LayerNorm1p,
+}
+
+/// <summary>The stored layout of an sLSTM cell's <c>_recurrent_kernel_</c> and <c>_bias_</c> (NX-AI <c>slstm.backend</c>).</summary>
+#if EDGEJAMBA_RUNTIME
+public
+#endif
+enum SLstmBackend
+{
+    /// <summary><c>R [NH, DH, 4·DH]</c>, element <c>[h, v, g·DH + u]</c>; bias <c>[h·4·DH + g·DH + u]</c>.</summary>
+    Cuda,
+
+    /// <summary><c>R [NH, 4·DH, DH]</c>, element <c>[h, g·DH + u, v]</c>; bias <c>[g·D + h·DH + u]</c>.</summary>
+    Vanilla,
+}
 
 /// <summary>How the weights of the projections are stored and multiplied.</summary>
 #if EDGEJAMBA_RUNTIME
@@ -36,7 +62,11 @@ public
 #endif
 enum RopeType { Default, Linear, Llama3, Yarn }
 
-/// <summary>A whole model: embedding, the layers in order, final norm and classifier.</summary>
+/// <summary>
+/// A whole model: embedding, the layers in order, final norm and classifier. <see cref="Norm"/> is the kind of
+/// every block norm and the final norm; <see cref="LogitSoftCap"/>, when positive, maps the logits through
+/// <c>cap · tanh(logits / cap)</c> (HF xLSTM: 30).
+/// </summary>
 sealed partial record ModelLayout(
     string Name,
     CheckpointFamily Family,
@@ -47,7 +77,9 @@ sealed partial record ModelLayout(
     bool TieEmbeddings,
     WeightFormat WeightFormat,
     TokenizerKind Tokenizer,
-    EquatableArray<LayerLayout> Layers)
+    EquatableArray<LayerLayout> Layers,
+    NormKind Norm = NormKind.RmsNorm,
+    double LogitSoftCap = 0)
 {
     /// <summary>Number of attention layers (each owns a KV cache of <see cref="MaxContext"/> positions).</summary>
     public int AttentionLayerCount
@@ -108,14 +140,48 @@ sealed partial record MambaLayout(
     bool ConvBias,
     bool ProjBias) : MixerLayout;
 
+/// <summary>
+/// The mLSTM layer of HF xLSTM (NX-AI xLSTM-7b, "xLSTM Large"): q, k, v, output-gate projections of the normed
+/// input, soft-capped scalar input and forget gates per head, the stabilized matrix-memory recurrence with the
+/// query scaled by <c>QkHeadDim^-0.5</c>, a per-head LayerNorm times <c>multihead_norm.weight</c>, then
+/// <c>out_proj(sigmoid(o) ⊙ ·)</c>. <see cref="Eps"/> is the denominator's epsilon.
+/// </summary>
+sealed partial record MLstmLargeLayout(int Heads, int QkDim, int VDim, double GateSoftCap, double Eps) : MixerLayout
+{
+    public int QkHeadDim => QkDim / Heads;
+
+    public int VHeadDim => VDim / Heads;
+}
+
+/// <summary>
+/// The original NX-AI mLSTM layer: up-projection to <c>[xm | z]</c> (<see cref="InnerSize"/> each), causal conv +
+/// silu, block-diagonal q/k/v projections (blocks of <see cref="QkvBlockSize"/>), input/forget gates from
+/// <c>cat(q, k, v)</c>, the stabilized recurrence with keys scaled by <c>HeadDim^-0.5</c>, per-head LayerNorm
+/// (<c>1 + outnorm.weight</c>), learnable skip, <c>silu(z)</c> gate and down-projection.
+/// </summary>
+sealed partial record MLstmNxaiLayout(int Heads, int InnerSize, int ConvKernel, int QkvBlockSize, double Eps) : MixerLayout
+{
+    public int HeadDim => InnerSize / Heads;
+}
+
+/// <summary>
+/// The NX-AI sLSTM layer over the hidden size: optional causal conv (<see cref="ConvKernel"/> 0 = none) + silu
+/// feeding the input and forget gates, block-diagonal (per head) gate projections and recurrent kernel, the
+/// stabilized scalar-memory cell, then per-head LayerNorm (<c>1 + group_norm.weight</c>); no output projection.
+/// </summary>
+sealed partial record SLstmLayout(int Heads, int ConvKernel, SLstmBackend Backend) : MixerLayout;
+
 /// <summary>The feed-forward half of a layer.</summary>
 abstract partial record FfnLayout;
 
 /// <summary>No feed-forward (Mamba-1 blocks).</summary>
 sealed partial record NoFfnLayout : FfnLayout;
 
-/// <summary>Gated MLP: <c>down(act(gate·x) ⊙ up·x)</c>.</summary>
-sealed partial record DenseFfnLayout(int IntermediateSize, Activation Activation, bool Bias) : FfnLayout;
+/// <summary>
+/// Gated MLP: <c>down(act(gate·x) ⊙ up·x)</c>. With <see cref="FusedGateUp"/> the checkpoint stores gate and up as
+/// one <c>[2·IntermediateSize, hidden]</c> matrix, gate rows first (NX-AI <c>ffn.proj_up</c>).
+/// </summary>
+sealed partial record DenseFfnLayout(int IntermediateSize, Activation Activation, bool Bias, bool FusedGateUp = false) : FfnLayout;
 
 /// <summary>
 /// Sparse mixture of gated-MLP experts: softmax router over all experts, top-k chosen,

@@ -14,11 +14,15 @@ sealed partial class TensorNames
     private readonly string _mixerNorm;
     private readonly string _ffnNorm;
     private readonly string _mamba;
+    private readonly string _mlstm;
+    private readonly string _slstm;
     private readonly string _ffn;
 
     private TensorNames(CheckpointFamily family)
     {
         Family = family;
+        _mlstm = "mlstm";
+        _slstm = "slstm";
         switch (family)
         {
             case CheckpointFamily.Mamba:
@@ -31,6 +35,7 @@ sealed partial class TensorNames
                 _ffn = "mlp";
                 break;
             case CheckpointFamily.Jamba:
+            case CheckpointFamily.Hybrid:
                 Embedding = "model.embed_tokens.weight";
                 FinalNorm = "model.final_layernorm.weight";
                 _layer = "model.layers.{0}.";
@@ -38,6 +43,27 @@ sealed partial class TensorNames
                 _ffnNorm = "pre_ff_layernorm";
                 _mamba = "mamba";
                 _ffn = "feed_forward";
+                break;
+            case CheckpointFamily.Xlstm:
+                Embedding = "backbone.embeddings.weight";
+                FinalNorm = "backbone.out_norm.weight";
+                _layer = "backbone.blocks.{0}.";
+                _mixerNorm = "norm_mlstm";
+                _ffnNorm = "norm_ffn";
+                _mamba = "mamba";
+                _mlstm = "mlstm_layer";
+                _ffn = "ffn";
+                break;
+            case CheckpointFamily.XlstmNxai:
+                Embedding = "token_embedding.weight";
+                FinalNorm = "xlstm_block_stack.post_blocks_norm.weight";
+                _layer = "xlstm_block_stack.blocks.{0}.";
+                _mixerNorm = "xlstm_norm";
+                _ffnNorm = "ffn_norm";
+                _mamba = "mamba";
+                _mlstm = "xlstm";
+                _slstm = "xlstm";
+                _ffn = "ffn";
                 break;
             case CheckpointFamily.Llama:
             case CheckpointFamily.Mixtral:
@@ -70,7 +96,8 @@ sealed partial class TensorNames
 
     /// <summary>Whether this family's checkpoints are read with this table (the rest come with later layer kinds).</summary>
     public static bool IsSupported(CheckpointFamily family) =>
-        family is CheckpointFamily.Llama or CheckpointFamily.Mixtral or CheckpointFamily.Mamba or CheckpointFamily.Jamba or CheckpointFamily.Bitnet;
+        family is CheckpointFamily.Llama or CheckpointFamily.Mixtral or CheckpointFamily.Mamba or CheckpointFamily.Jamba or CheckpointFamily.Bitnet
+            or CheckpointFamily.Xlstm or CheckpointFamily.XlstmNxai or CheckpointFamily.Hybrid;
 
     /// <summary>Norm before the mixer [hidden].</summary>
     public string MixerNorm(int layer) => Layer(layer) + _mixerNorm + ".weight";
@@ -88,8 +115,31 @@ sealed partial class TensorNames
     /// </summary>
     public string Mamba(int layer, string tensor) => Layer(layer) + _mamba + "." + tensor;
 
-    /// <summary>Dense gated MLP: <paramref name="proj"/> is gate, up or down.</summary>
-    public string Mlp(int layer, string proj, string part = "weight") => Layer(layer) + _ffn + "." + proj + "_proj." + part;
+    /// <summary>
+    /// mLSTM tensor, by its name inside the layer: the HF xLSTM ("large") block's q.weight, k.weight, v.weight,
+    /// ogate_preact.weight, igate_preact.weight/.bias, fgate_preact.weight/.bias, multihead_norm.weight, out_proj.weight;
+    /// or the NX-AI block's proj_up.weight, q_proj.weight, k_proj.weight, v_proj.weight, conv1d.conv.weight/.bias,
+    /// mlstm_cell.igate.weight/.bias, mlstm_cell.fgate.weight/.bias, mlstm_cell.outnorm.weight, learnable_skip, proj_down.weight.
+    /// </summary>
+    public string MLstm(int layer, string tensor) => Layer(layer) + _mlstm + "." + tensor;
+
+    /// <summary>
+    /// sLSTM tensor (NX-AI names): conv1d.conv.weight/.bias, fgate.weight, igate.weight, zgate.weight, ogate.weight,
+    /// slstm_cell._recurrent_kernel_, slstm_cell._bias_, group_norm.weight.
+    /// </summary>
+    public string SLstm(int layer, string tensor) => Layer(layer) + _slstm + "." + tensor;
+
+    /// <summary>
+    /// Dense gated MLP: <paramref name="proj"/> is gate, up, down, or gate_up (gate and up fused in one matrix).
+    /// The xLSTM families keep their own names: HF xLSTM proj_up_gate (gate), proj_up (up), proj_down; NX-AI
+    /// proj_up (fused gate_up), proj_down.
+    /// </summary>
+    public string Mlp(int layer, string proj, string part = "weight") => Layer(layer) + _ffn + "." + Family switch
+    {
+        CheckpointFamily.Xlstm => proj == "gate" ? "proj_up_gate" : "proj_" + proj,
+        CheckpointFamily.XlstmNxai => proj == "gate_up" ? "proj_up" : "proj_" + proj,
+        _ => proj + "_proj",
+    } + "." + part;
 
     /// <summary>MoE router [experts, hidden].</summary>
     public string Router(int layer) =>

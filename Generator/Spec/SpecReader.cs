@@ -20,13 +20,16 @@ static partial class SpecReader
     /// <summary>Largest fixed state (KV cache + recurrent state) a spec may ask for, in bytes.</summary>
     public const long MaxStateBytes = 64L << 30;
 
-    private static readonly string[] s_families = { "llama", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai", "bitnet" };
+    private static readonly string[] s_families = { "llama", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai", "bitnet", "hybrid" };
     private static readonly string[] s_dtypes = { "f32", "f16", "bf16", "q8_0", "ternary" };
     private static readonly string[] s_tokenizers = { "sentencepiece", "bpe", "bytes", "none" };
     private static readonly string[] s_mixers = { "attention", "mamba", "mlstm", "slstm" };
     private static readonly string[] s_ffns = { "dense", "moe", "none" };
     private static readonly string[] s_activations = { "silu", "gelu", "relu2" };
     private static readonly string[] s_ropeTypes = { "default", "linear", "llama3", "yarn" };
+    private static readonly string[] s_norms = { "rmsnorm", "layernorm1p" };
+    private static readonly string[] s_mlstmVariants = { "large", "nxai" };
+    private static readonly string[] s_slstmBackends = { "cuda", "vanilla" };
 
     public static SpecResult Read(string text)
     {
@@ -63,7 +66,7 @@ static partial class SpecReader
             name = null;
         }
         int? family = model.Choice("family", required: true, s_families);
-        if (family is >= 4)
+        if (family == (int)CheckpointFamily.Bitnet)
         {
             model.Report(SpecProblemIds.Unsupported, "the '" + s_families[family.Value] + "' family is not supported by this version yet", model.Get("family")!);
         }
@@ -78,6 +81,14 @@ static partial class SpecReader
             model.Report(SpecProblemIds.Unsupported, "weight_dtype '" + s_dtypes[dtype] + "' is not supported by this version yet", model.Get("weight_dtype")!);
         }
         int tokenizer = model.Choice("tokenizer", required: false, s_tokenizers) ?? 3;
+        int? norm = model.Choice("norm", required: false, s_norms) ?? (model.Get("norm") is null ? 0 : null);
+        if (norm is not null && family is not null && !FamilyAllows((CheckpointFamily)family.Value, (NormKind)norm.Value))
+        {
+            model.Report(SpecProblemIds.Inconsistent, "the '" + s_families[family.Value] + "' family normalizes with " +
+                (norm.Value == 0 ? "'layernorm1p'" : "'rmsnorm'") + ", not '" + s_norms[norm.Value] + "'", model.Get("norm") ?? model.Get("family")!);
+            norm = null;
+        }
+        double softCap = model.Number("logit_soft_cap", required: false, exclusiveMin: 0) ?? 0;
 
         var layersNode = model.Require("layers");
         var layers = new List<LayerLayout>();
@@ -103,13 +114,13 @@ static partial class SpecReader
             }
         }
 
-        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || !layersOk)
+        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || norm is null || !layersOk)
         {
             return null;
         }
 
         var layout = new ModelLayout(name, (CheckpointFamily)family.Value, vocab.Value, hidden.Value, maxContext.Value, eps.Value, tie,
-            (WeightFormat)dtype, (TokenizerKind)tokenizer, new EquatableArray<LayerLayout>(layers.ToArray()));
+            (WeightFormat)dtype, (TokenizerKind)tokenizer, new EquatableArray<LayerLayout>(layers.ToArray()), (NormKind)norm.Value, softCap);
         CheckSizes(layout, model, problems);
         return layout;
     }
@@ -209,14 +220,82 @@ static partial class SpecReader
                     break;
                 }
             case 2:
+                {
+                    int? variant = mixer.Choice("variant", required: true, s_mlstmVariants);
+                    if (variant is null)
+                    {
+                        return null; // unknown or missing variant: already reported; its other fields cannot be judged
+                    }
+                    result = variant == 0 ? ReadMLstmLarge(mixer) : ReadMLstmNxai(mixer);
+                    break;
+                }
             case 3:
-                mixer.Report(SpecProblemIds.Unsupported, "the '" + s_mixers[kind.Value] + "' mixer is not supported by this version yet", mixer.Get("kind")!);
-                return null;
+                {
+                    int? heads = mixer.Int("heads", required: true, max: MaxDimension);
+                    int? convKernel = mixer.Int("conv_kernel", required: true, min: 0, max: 64);
+                    int backend = mixer.Choice("backend", required: false, s_slstmBackends) ?? 0;
+                    if (heads is not null && hidden is not null && hidden.Value % heads.Value != 0)
+                    {
+                        mixer.Report(SpecProblemIds.Inconsistent, "an sLSTM splits hidden_size " + hidden.Value.ToString(CultureInfo.InvariantCulture) +
+                            " into heads; it is not a multiple of heads (" + heads.Value.ToString(CultureInfo.InvariantCulture) + ")", mixer.Get("heads")!);
+                        heads = null;
+                    }
+                    if (heads is not null && convKernel is not null)
+                    {
+                        result = new SLstmLayout(heads.Value, convKernel.Value, (SLstmBackend)backend);
+                    }
+                    break;
+                }
             default:
                 return null; // unknown or missing kind: already reported; its other fields cannot be judged
         }
         mixer.Finish();
         return result;
+    }
+
+    /// <summary>The HF xLSTM ("xLSTM Large") mLSTM: heads, qk_dim and v_dim (both multiples of heads), gate_soft_cap, eps.</summary>
+    private static MLstmLargeLayout? ReadMLstmLarge(SpecObject mixer)
+    {
+        int? heads = mixer.Int("heads", required: true, max: MaxDimension);
+        int? qkDim = mixer.Int("qk_dim", required: true, max: MaxDimension);
+        int? vDim = mixer.Int("v_dim", required: true, max: MaxDimension);
+        double? cap = mixer.Number("gate_soft_cap", required: false, exclusiveMin: 0) ?? 15.0;
+        double? eps = mixer.Number("eps", required: false, exclusiveMin: 0, max: 1) ?? 1e-6;
+        qkDim = MultipleOfHeads(mixer, "qk_dim", qkDim, heads);
+        vDim = MultipleOfHeads(mixer, "v_dim", vDim, heads);
+        return heads is null || qkDim is null || vDim is null ? null : new MLstmLargeLayout(heads.Value, qkDim.Value, vDim.Value, cap.Value, eps.Value);
+    }
+
+    /// <summary>The NX-AI mLSTM: heads, inner_size (a multiple of heads and of qkv_blocksize), conv_kernel, qkv_blocksize, eps.</summary>
+    private static MLstmNxaiLayout? ReadMLstmNxai(SpecObject mixer)
+    {
+        int? heads = mixer.Int("heads", required: true, max: MaxDimension);
+        int? inner = mixer.Int("inner_size", required: true, max: MaxDimension);
+        int? convKernel = mixer.Int("conv_kernel", required: true, max: 64);
+        int? blockSize = mixer.Int("qkv_blocksize", required: true, max: MaxDimension);
+        double? eps = mixer.Number("eps", required: false, exclusiveMin: 0, max: 1) ?? 1e-6;
+        inner = MultipleOfHeads(mixer, "inner_size", inner, heads);
+        if (inner is not null && blockSize is not null && inner.Value % blockSize.Value != 0)
+        {
+            mixer.Report(SpecProblemIds.Inconsistent, "inner_size (" + inner.Value.ToString(CultureInfo.InvariantCulture) + ") must be a multiple of qkv_blocksize (" +
+                blockSize.Value.ToString(CultureInfo.InvariantCulture) + ")", mixer.Get("qkv_blocksize")!);
+            inner = null;
+        }
+        return heads is null || inner is null || convKernel is null || blockSize is null
+            ? null
+            : new MLstmNxaiLayout(heads.Value, inner.Value, convKernel.Value, blockSize.Value, eps.Value);
+    }
+
+    /// <summary><paramref name="value"/> when it splits evenly over <paramref name="heads"/>; else reports EJ0011 and returns null.</summary>
+    private static int? MultipleOfHeads(SpecObject mixer, string field, int? value, int? heads)
+    {
+        if (value is not null && heads is not null && value.Value % heads.Value != 0)
+        {
+            mixer.Report(SpecProblemIds.Inconsistent, "'" + field + "' (" + value.Value.ToString(CultureInfo.InvariantCulture) + ") must be a multiple of heads (" +
+                heads.Value.ToString(CultureInfo.InvariantCulture) + ")", mixer.Get(field)!);
+            return null;
+        }
+        return value;
     }
 
     private static RopeLayout? ReadRope(SpecObject rope)
@@ -256,9 +335,15 @@ static partial class SpecReader
                     int? size = ffn.Int("intermediate_size", required: true, max: MaxDimension);
                     int activation = ffn.Choice("activation", required: false, s_activations) ?? 0;
                     bool bias = ffn.Bool("bias", required: false) ?? false;
+                    bool fused = ffn.Bool("fused_gate_up", required: false) ?? false;
+                    if (fused && bias)
+                    {
+                        ffn.Report(SpecProblemIds.Unsupported, "biases on a fused gate_up projection are not supported by this version yet", ffn.Get("bias")!);
+                        size = null;
+                    }
                     if (size is not null)
                     {
-                        result = new DenseFfnLayout(size.Value, (Activation)activation, bias);
+                        result = new DenseFfnLayout(size.Value, (Activation)activation, bias, fused);
                     }
                     break;
                 }
@@ -293,17 +378,35 @@ static partial class SpecReader
 
     private static bool FamilyAllows(CheckpointFamily family, MixerLayout mixer, FfnLayout ffn) => family switch
     {
-        CheckpointFamily.Llama => mixer is AttentionLayout && ffn is DenseFfnLayout,
+        CheckpointFamily.Llama or CheckpointFamily.Bitnet => mixer is AttentionLayout && ffn is DenseFfnLayout { FusedGateUp: false },
         CheckpointFamily.Mixtral => mixer is AttentionLayout && ffn is MoeLayout,
         CheckpointFamily.Mamba => mixer is MambaLayout && ffn is NoFfnLayout,
-        CheckpointFamily.Jamba => ffn is DenseFfnLayout or MoeLayout,
-        _ => true,
+        CheckpointFamily.Jamba => mixer is AttentionLayout or MambaLayout && ffn is DenseFfnLayout { FusedGateUp: false } or MoeLayout,
+        CheckpointFamily.Xlstm => mixer is MLstmLargeLayout && ffn is DenseFfnLayout { FusedGateUp: false },
+        CheckpointFamily.XlstmNxai => (mixer is MLstmNxaiLayout && ffn is NoFfnLayout) || (mixer is SLstmLayout && ffn is NoFfnLayout or DenseFfnLayout { FusedGateUp: true }),
+        _ => true, // hybrid: every mixer with every feed-forward
     };
 
-    private static string KindName(MixerLayout mixer) => mixer is AttentionLayout ? "attention" : "mamba";
+    /// <summary>The block and final norms each family's checkpoints were trained with (hybrid: either).</summary>
+    private static bool FamilyAllows(CheckpointFamily family, NormKind norm) => family switch
+    {
+        CheckpointFamily.XlstmNxai => norm == NormKind.LayerNorm1p,
+        CheckpointFamily.Hybrid => true,
+        _ => norm == NormKind.RmsNorm,
+    };
+
+    private static string KindName(MixerLayout mixer) => mixer switch
+    {
+        AttentionLayout => "attention",
+        MambaLayout => "mamba",
+        MLstmLargeLayout => "'large' mlstm",
+        MLstmNxaiLayout => "'nxai' mlstm",
+        _ => "slstm",
+    };
 
     private static string KindName(FfnLayout ffn) => ffn switch
     {
+        DenseFfnLayout { FusedGateUp: true } => "dense (fused gate_up)",
         DenseFfnLayout => "dense",
         MoeLayout => "moe",
         _ => "'none'",
@@ -339,6 +442,15 @@ static partial class SpecReader
                     Check(2L * m.DInner * d, where + "'s in_proj", layersNode);
                     Check((long)m.DInner * m.DState, where + "'s SSM state", layersNode);
                     Check((long)m.DInner * (m.DtRank + (2L * m.DState)), where + "'s x_proj", layersNode);
+                    break;
+                case MLstmLargeLayout l:
+                    Check(System.Math.Max(l.QkDim, l.VDim) * d, where + "'s q/k/v projections", layersNode);
+                    Check(MemoryPlan.MLstmElements(l), where + "'s mLSTM memory", layersNode);
+                    break;
+                case MLstmNxaiLayout x:
+                    Check(2L * x.InnerSize * d, where + "'s proj_up", layersNode);
+                    Check(3L * x.InnerSize * x.Heads, where + "'s gates", layersNode);
+                    Check(MemoryPlan.MLstmElements(x), where + "'s mLSTM memory", layersNode);
                     break;
             }
             switch (layer.Ffn)

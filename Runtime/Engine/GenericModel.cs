@@ -11,6 +11,7 @@ public sealed class GenericModel : LanguageModel
 {
     private readonly Matrix _embedding;
     private readonly Matrix _finalNorm;
+    private readonly float[] _finalNormScale;
     private readonly Matrix _lmHead;
     private readonly LayerWeights[] _layers;
     private readonly float _eps;
@@ -19,7 +20,7 @@ public sealed class GenericModel : LanguageModel
     public const int Chunk = 32;
 
     // Activations for up to Chunk tokens, row-major [token, width], sized for the widest layer (llama2.c's RunState).
-    private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _gate, _up, _router, _logits;
+    private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _qkv, _gates, _recurrent, _gate, _up, _router, _logits;
     private readonly int[] _experts;
 
     public GenericModel(ModelLayout layout, Checkpoint checkpoint)
@@ -31,9 +32,10 @@ public sealed class GenericModel : LanguageModel
         _eps = (float)layout.NormEps;
         _embedding = checkpoint.Matrix(names.Embedding, layout.VocabSize, d);
         _finalNorm = checkpoint.Matrix(names.FinalNorm, 1, d);
+        _finalNormScale = layout.Norm == NormKind.LayerNorm1p ? NormWeights.OnePlus(_finalNorm.Row(0)) : [];
         _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Matrix(TensorNames.LmHead, layout.VocabSize, d);
         _layers = new LayerWeights[layout.Layers.Count];
-        int maxQuery = 0, maxInner = 0, maxDbc = 0, maxRank = 0, maxFfn = 0, maxExperts = 0, maxTopK = 0;
+        int maxQuery = 0, maxInner = 0, maxDbc = 0, maxRank = 0, maxFfn = 0, maxExperts = 0, maxTopK = 0, maxQkv = 0, maxGates = 0, maxRecurrent = 0;
         foreach (var layer in layout.Layers)
         {
             _layers[layer.Index] = new LayerWeights(layout, layer, checkpoint, names);
@@ -46,6 +48,21 @@ public sealed class GenericModel : LanguageModel
                     maxInner = Math.Max(maxInner, m.DInner);
                     maxDbc = Math.Max(maxDbc, m.DtRank + (2 * m.DState));
                     maxRank = Math.Max(maxRank, m.DtRank);
+                    break;
+                case MLstmLargeLayout l:
+                    maxInner = Math.Max(maxInner, l.VDim);
+                    maxQkv = Math.Max(maxQkv, (2 * l.QkDim) + (2 * l.VDim));
+                    maxGates = Math.Max(maxGates, 2 * l.Heads);
+                    break;
+                case MLstmNxaiLayout x:
+                    maxInner = Math.Max(maxInner, x.InnerSize);
+                    maxQkv = Math.Max(maxQkv, 3 * x.InnerSize);
+                    maxGates = Math.Max(maxGates, 2 * x.Heads);
+                    break;
+                case SLstmLayout:
+                    maxInner = Math.Max(maxInner, d);
+                    maxGates = Math.Max(maxGates, 4 * d);
+                    maxRecurrent = 4 * d;
                     break;
             }
             switch (layer.Ffn)
@@ -72,6 +89,9 @@ public sealed class GenericModel : LanguageModel
         _dtRaw = new float[Chunk * maxRank];
         _dt = new float[Chunk * maxInner];
         _y = new float[Chunk * maxInner];
+        _qkv = new float[Chunk * maxQkv];
+        _gates = new float[Chunk * maxGates];
+        _recurrent = new float[maxRecurrent];
         _gate = new float[Chunk * maxFfn];
         _up = new float[Chunk * maxFfn];
         _router = new float[maxExperts];
@@ -83,7 +103,8 @@ public sealed class GenericModel : LanguageModel
 
     public override long ScratchBytes =>
         sizeof(float) * ((long)_h.Length + _x.Length + _out.Length + _q.Length + _attention.Length + _scores.Length + _xz.Length + _xc.Length +
-            _dbc.Length + _dtRaw.Length + _dt.Length + _y.Length + _gate.Length + _up.Length + _router.Length + _logits.Length) +
+            _dbc.Length + _dtRaw.Length + _dt.Length + _y.Length + _qkv.Length + _gates.Length + _recurrent.Length + _gate.Length + _up.Length +
+            _router.Length + _logits.Length) +
         (sizeof(int) * (long)_experts.Length);
 
     public override ReadOnlySpan<float> Forward(int token, int position)
@@ -124,7 +145,7 @@ public sealed class GenericModel : LanguageModel
         }
         foreach (var w in _layers)
         {
-            RmsNormRows(h, w.MixerNorm, x, n);
+            NormRows(h, w.MixerNorm, w.MixerNormScale, x, n);
             switch (w.Layer.Mixer)
             {
                 case AttentionLayout a:
@@ -133,31 +154,52 @@ public sealed class GenericModel : LanguageModel
                 case MambaLayout m:
                     Mamba(m, w, n);
                     break;
+                case MLstmLargeLayout l:
+                    MLstmLarge(l, w, n);
+                    break;
+                case MLstmNxaiLayout xl:
+                    MLstmNxai(xl, w, n);
+                    break;
+                case SLstmLayout sl:
+                    SLstm(sl, w, n);
+                    break;
             }
             Kernels.Add(output, h);
             switch (w.Layer.Ffn)
             {
                 case DenseFfnLayout f:
-                    RmsNormRows(h, w.FfnNorm, x, n);
+                    NormRows(h, w.FfnNorm, w.FfnNormScale, x, n);
                     GatedMlp(w.Gate, w.Up, w.Down, w.GateBias, w.UpBias, w.DownBias, f.Activation, f.IntermediateSize, n);
                     Kernels.Add(output, h);
                     break;
                 case MoeLayout e:
-                    RmsNormRows(h, w.FfnNorm, x, n);
+                    NormRows(h, w.FfnNorm, w.FfnNormScale, x, n);
                     Moe(e, w, n);
                     break;
             }
         }
-        Kernels.RmsNorm(h.Slice((n - 1) * d, d), _finalNorm.Row(0), _eps, x[..d]);
+        NormRows(h.Slice((n - 1) * d, d), _finalNorm, _finalNormScale, x[..d], 1);
         Kernels.MatVec(_lmHead, x[..d], _logits);
+        if (Layout.LogitSoftCap > 0)
+        {
+            Kernels.SoftCap(_logits, (float)Layout.LogitSoftCap);
+        }
     }
 
-    private void RmsNormRows(ReadOnlySpan<float> h, Matrix weight, Span<float> x, int n)
+    /// <summary>x = norm(h) row by row: RMSNorm with <paramref name="weight"/>, or the 1 + w LayerNorm with its precomputed <paramref name="onePlus"/>.</summary>
+    private void NormRows(ReadOnlySpan<float> h, Matrix weight, float[] onePlus, Span<float> x, int n)
     {
         int d = Layout.HiddenSize;
         for (int t = 0; t < n; t++)
         {
-            Kernels.RmsNorm(h.Slice(t * d, d), weight.Row(0), _eps, x.Slice(t * d, d));
+            if (Layout.Norm == NormKind.LayerNorm1p)
+            {
+                Kernels.LayerNorm(h.Slice(t * d, d), onePlus, _eps, x.Slice(t * d, d));
+            }
+            else
+            {
+                Kernels.RmsNorm(h.Slice(t * d, d), weight.Row(0), _eps, x.Slice(t * d, d));
+            }
         }
     }
 
@@ -202,7 +244,7 @@ public sealed class GenericModel : LanguageModel
     private void Mamba(MambaLayout m, LayerWeights w, int n)
     {
         int e = m.DInner, dbcWidth = m.DtRank + (2 * m.DState);
-        var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.RecurrentElements(w.Layer));
+        var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.RecurrentElements(Layout, w.Layer));
         var convState = state[..(e * m.DConv)];
         var ssmState = state[(e * m.DConv)..];
         var xz = _xz.AsSpan(0, n * 2 * e);
@@ -239,6 +281,158 @@ public sealed class GenericModel : LanguageModel
                 w.D.Row(0), xz.Slice((t * 2 * e) + e, e), ssmState, y.Slice(t * e, e));
         }
         Linear(w.OutProj, w.OutProjBias, y, _out.AsSpan(0, n * Layout.HiddenSize), n);
+    }
+
+    /// <summary>
+    /// HF xLSTM mLSTM: _out = out_proj(sigmoid(o) ⊙ multihead_norm(mLSTM cell(q, k, v; soft-capped gates))), the cell stepped
+    /// token after token through the layer's (C, n, m).
+    /// </summary>
+    private void MLstmLarge(MLstmLargeLayout l, LayerWeights w, int n)
+    {
+        int qk = l.QkDim, vd = l.VDim, heads = l.Heads, dqk = l.QkHeadDim, dv = l.VHeadDim;
+        var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.MLstmElements(l));
+        var memory = state[..(heads * dqk * dv)];
+        var normalizer = state.Slice(heads * dqk * dv, heads * dqk);
+        var stabilizer = state.Slice((heads * dqk * dv) + (heads * dqk), heads);
+        var x = _x.AsSpan(0, n * Layout.HiddenSize);
+        var qkv = _qkv.AsSpan(0, n * ((2 * qk) + (2 * vd)));
+        var q = qkv[..(n * qk)];
+        var k = qkv.Slice(n * qk, n * qk);
+        var v = qkv.Slice(2 * n * qk, n * vd);
+        var o = qkv.Slice((2 * n * qk) + (n * vd), n * vd);
+        Kernels.MatMul(w.Q, x, n, q);
+        Kernels.MatMul(w.K, x, n, k);
+        Kernels.MatMul(w.V, x, n, v);
+        Kernels.MatMul(w.O, x, n, o);
+        var gates = _gates.AsSpan(0, 2 * n * heads);
+        var inputGates = gates[..(n * heads)];
+        var forgetGates = gates[(n * heads)..];
+        Linear(w.IGate, w.IGateBias, x, inputGates, n);
+        Linear(w.FGate, w.FGateBias, x, forgetGates, n);
+        Kernels.SoftCap(gates, (float)l.GateSoftCap);
+        var y = _y.AsSpan(0, n * vd);
+        float queryScale = (float)(1.0 / Math.Sqrt(dqk));
+        for (int t = 0; t < n; t++)
+        {
+            for (int head = 0; head < heads; head++)
+            {
+                var yh = y.Slice((t * vd) + (head * dv), dv);
+                Kernels.MLstmStep(q.Slice((t * qk) + (head * dqk), dqk), k.Slice((t * qk) + (head * dqk), dqk), v.Slice((t * vd) + (head * dv), dv),
+                    inputGates[(t * heads) + head], forgetGates[(t * heads) + head], queryScale, 1f, (float)l.Eps,
+                    memory.Slice(head * dqk * dv, dqk * dv), normalizer.Slice(head * dqk, dqk), ref stabilizer[head], yh);
+                Kernels.LayerNorm(yh, w.OutNorm.Row(0).Slice(head * dv, dv), _eps, yh);
+            }
+        }
+        Kernels.SigmoidGate(o, y, y);
+        Kernels.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
+    }
+
+    /// <summary>
+    /// NX-AI mLSTM: [xm | z] = proj_up(x); xc = silu(conv(xm)); q, k = headwise(xc), v = headwise(xm); gates from cat(q, k, v);
+    /// the cell token after token; _out = proj_down((outnorm(h) + skip ⊙ xc) ⊙ silu(z)).
+    /// </summary>
+    private void MLstmNxai(MLstmNxaiLayout l, LayerWeights w, int n)
+    {
+        int inner = l.InnerSize, heads = l.Heads, dh = l.HeadDim, blocks = inner / l.QkvBlockSize;
+        var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.MLstmElements(l));
+        var convState = state[..(inner * l.ConvKernel)];
+        var cell = state[(inner * l.ConvKernel)..];
+        var memory = cell[..(heads * dh * dh)];
+        var normalizer = cell.Slice(heads * dh * dh, heads * dh);
+        var stabilizer = cell.Slice((heads * dh * dh) + (heads * dh), heads);
+        var xz = _xz.AsSpan(0, n * 2 * inner);
+        var xc = _xc.AsSpan(0, n * inner);
+        var qkv = _qkv.AsSpan(0, n * 3 * inner);
+        Kernels.MatMul(w.InProj, _x.AsSpan(0, n * Layout.HiddenSize), n, xz);
+        for (int t = 0; t < n; t++)
+        {
+            var xm = xz.Slice(t * 2 * inner, inner);
+            var xct = xc.Slice(t * inner, inner);
+            var row = qkv.Slice(t * 3 * inner, 3 * inner);
+            Kernels.CausalConv1dStep(xm, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
+            Kernels.Silu(xct);
+            Kernels.BlockDiagonalMatVec(w.Q.AsSpan(), blocks, xct, row[..inner]);
+            Kernels.BlockDiagonalMatVec(w.K.AsSpan(), blocks, xct, row.Slice(inner, inner));
+            Kernels.BlockDiagonalMatVec(w.V.AsSpan(), blocks, xm, row.Slice(2 * inner, inner));
+        }
+        var gates = _gates.AsSpan(0, 2 * n * heads);
+        var inputGates = gates[..(n * heads)];
+        var forgetGates = gates[(n * heads)..];
+        Linear(w.IGate, w.IGateBias, qkv, inputGates, n);
+        Linear(w.FGate, w.FGateBias, qkv, forgetGates, n);
+        var y = _y.AsSpan(0, n * inner);
+        float keyScale = (float)(1.0 / Math.Sqrt(dh));
+        for (int t = 0; t < n; t++)
+        {
+            var row = qkv.Slice(t * 3 * inner, 3 * inner);
+            for (int head = 0; head < heads; head++)
+            {
+                var yh = y.Slice((t * inner) + (head * dh), dh);
+                Kernels.MLstmStep(row.Slice(head * dh, dh), row.Slice(inner + (head * dh), dh), row.Slice((2 * inner) + (head * dh), dh),
+                    inputGates[(t * heads) + head], forgetGates[(t * heads) + head], 1f, keyScale, (float)l.Eps,
+                    memory.Slice(head * dh * dh, dh * dh), normalizer.Slice(head * dh, dh), ref stabilizer[head], yh);
+                Kernels.LayerNorm(yh, w.OutNormScale.AsSpan(head * dh, dh), _eps, yh);
+            }
+            var yt = y.Slice(t * inner, inner);
+            Kernels.AddProduct(w.Skip.Row(0), xc.Slice(t * inner, inner), yt);
+            Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * inner) + inner, inner), yt, yt);
+        }
+        Kernels.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
+    }
+
+    /// <summary>
+    /// NX-AI sLSTM: gate inputs i, f from silu(conv(x)) and z, o from x (headwise), plus bias; then token after token the
+    /// recurrent term of the previous y, the cell, and _out = group_norm(y) per head.
+    /// </summary>
+    private void SLstm(SLstmLayout l, LayerWeights w, int n)
+    {
+        int d = Layout.HiddenSize, heads = l.Heads, dh = d / heads;
+        var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.SLstmElements(l, d));
+        var convState = state[..(d * l.ConvKernel)];
+        var cell = state[(d * l.ConvKernel)..];
+        var yState = cell[..d];
+        var c = cell.Slice(d, d);
+        var normalizer = cell.Slice(2 * d, d);
+        var stabilizer = cell.Slice(3 * d, d);
+        var x = _x.AsSpan(0, n * d);
+        var xc = _xc.AsSpan(0, n * d);
+        var gates = _gates.AsSpan(0, n * 4 * d);
+        var recurrent = _recurrent.AsSpan(0, 4 * d);
+        var output = _out.AsSpan(0, n * d);
+        for (int t = 0; t < n; t++)
+        {
+            var xt = x.Slice(t * d, d);
+            var xct = xc.Slice(t * d, d);
+            if (l.ConvKernel > 0)
+            {
+                Kernels.CausalConv1dStep(xt, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
+                Kernels.Silu(xct);
+            }
+            else
+            {
+                xt.CopyTo(xct);
+            }
+            var g = gates.Slice(t * 4 * d, 4 * d);
+            for (int gate = 0; gate < 4; gate++)
+            {
+                Kernels.BlockDiagonalMatVec(w.GateWeights[gate].AsSpan(), heads, gate < 2 ? xct : xt, g.Slice(gate * d, d));
+            }
+            Kernels.Add(w.CellBias, g);
+        }
+        for (int t = 0; t < n; t++)
+        {
+            var g = gates.Slice(t * 4 * d, 4 * d);
+            for (int gate = 0; gate < 4; gate++)
+            {
+                Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gate * d * dh, d * dh), heads, yState, recurrent.Slice(gate * d, d));
+            }
+            Kernels.Add(recurrent, g);
+            Kernels.SLstmStep(g[..d], g.Slice(d, d), g.Slice(2 * d, d), g.Slice(3 * d, d), c, normalizer, stabilizer, yState);
+            for (int head = 0; head < heads; head++)
+            {
+                Kernels.LayerNorm(yState.Slice(head * dh, dh), w.OutNormScale.AsSpan(head * dh, dh), _eps, output.Slice((t * d) + (head * dh), dh));
+            }
+        }
     }
 
     /// <summary>_out = down(act(gate·x) ⊙ up·x) for n rows of _x.</summary>
@@ -306,10 +500,13 @@ public sealed class GenericModel : LanguageModel
             int i = layer.Index, d = layout.HiddenSize;
             Layer = layer;
             StateOffset = MemoryPlan.LayerStateOffset(layout, i);
+            bool onePlus = layout.Norm == NormKind.LayerNorm1p;
             MixerNorm = ckpt.Matrix(names.MixerNorm(i), 1, d);
+            MixerNormScale = onePlus ? NormWeights.OnePlus(MixerNorm.Row(0)) : [];
             if (layer.Ffn is not NoFfnLayout)
             {
                 FfnNorm = ckpt.Matrix(names.FfnNorm(i), 1, d);
+                FfnNormScale = onePlus ? NormWeights.OnePlus(FfnNorm.Row(0)) : [];
             }
             switch (layer.Mixer)
             {
@@ -358,9 +555,64 @@ public sealed class GenericModel : LanguageModel
                         A[j] = -MathF.Exp(aLog[j]);
                     }
                     break;
+                case MLstmLargeLayout l:
+                    Q = ckpt.Matrix(names.MLstm(i, "q.weight"), l.QkDim, d);
+                    K = ckpt.Matrix(names.MLstm(i, "k.weight"), l.QkDim, d);
+                    V = ckpt.Matrix(names.MLstm(i, "v.weight"), l.VDim, d);
+                    O = ckpt.Matrix(names.MLstm(i, "ogate_preact.weight"), l.VDim, d);
+                    IGate = ckpt.Matrix(names.MLstm(i, "igate_preact.weight"), l.Heads, d);
+                    IGateBias = ckpt.Matrix(names.MLstm(i, "igate_preact.bias"), 1, l.Heads);
+                    FGate = ckpt.Matrix(names.MLstm(i, "fgate_preact.weight"), l.Heads, d);
+                    FGateBias = ckpt.Matrix(names.MLstm(i, "fgate_preact.bias"), 1, l.Heads);
+                    OutNorm = ckpt.Matrix(names.MLstm(i, "multihead_norm.weight"), 1, l.VDim);
+                    OutProj = ckpt.Matrix(names.MLstm(i, "out_proj.weight"), d, l.VDim);
+                    break;
+                case MLstmNxaiLayout x:
+                    {
+                        int inner = x.InnerSize, blocks = inner / x.QkvBlockSize;
+                        InProj = ckpt.Matrix(names.MLstm(i, "proj_up.weight"), 2 * inner, d);
+                        Q = ckpt.Stacked(names.MLstm(i, "q_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
+                        K = ckpt.Stacked(names.MLstm(i, "k_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
+                        V = ckpt.Stacked(names.MLstm(i, "v_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
+                        Conv = ckpt.Matrix(names.MLstm(i, "conv1d.conv.weight"), inner, x.ConvKernel);
+                        ConvBias = ckpt.Matrix(names.MLstm(i, "conv1d.conv.bias"), 1, inner);
+                        IGate = ckpt.Matrix(names.MLstm(i, "mlstm_cell.igate.weight"), x.Heads, 3 * inner);
+                        IGateBias = ckpt.Matrix(names.MLstm(i, "mlstm_cell.igate.bias"), 1, x.Heads);
+                        FGate = ckpt.Matrix(names.MLstm(i, "mlstm_cell.fgate.weight"), x.Heads, 3 * inner);
+                        FGateBias = ckpt.Matrix(names.MLstm(i, "mlstm_cell.fgate.bias"), 1, x.Heads);
+                        OutNormScale = NormWeights.OnePlus(ckpt.Matrix(names.MLstm(i, "mlstm_cell.outnorm.weight"), 1, inner).Row(0));
+                        Skip = ckpt.Matrix(names.MLstm(i, "learnable_skip"), 1, inner);
+                        OutProj = ckpt.Matrix(names.MLstm(i, "proj_down.weight"), d, inner);
+                        break;
+                    }
+                case SLstmLayout s:
+                    {
+                        int dh = d / s.Heads;
+                        if (s.ConvKernel > 0)
+                        {
+                            Conv = ckpt.Matrix(names.SLstm(i, "conv1d.conv.weight"), d, s.ConvKernel);
+                            ConvBias = ckpt.Matrix(names.SLstm(i, "conv1d.conv.bias"), 1, d);
+                        }
+                        GateWeights = [.. LayoutTensors.SLstmGateTensors.Select(g => ckpt.Stacked(names.SLstm(i, g), s.Heads, dh, dh))];
+                        string recurrent = names.SLstm(i, "slstm_cell._recurrent_kernel_");
+                        Recurrent = SLstmWeights.Recurrent(
+                            (s.Backend == SLstmBackend.Cuda ? ckpt.Stacked(recurrent, s.Heads, dh, 4 * dh) : ckpt.Stacked(recurrent, s.Heads, 4 * dh, dh)).AsSpan(),
+                            s.Heads, dh, s.Backend);
+                        CellBias = SLstmWeights.Bias(ckpt.Matrix(names.SLstm(i, "slstm_cell._bias_"), 1, 4 * d).Row(0), s.Heads, dh, s.Backend);
+                        OutNormScale = NormWeights.OnePlus(ckpt.Matrix(names.SLstm(i, "group_norm.weight"), 1, d).Row(0));
+                        break;
+                    }
             }
             switch (layer.Ffn)
             {
+                case DenseFfnLayout { FusedGateUp: true } f:
+                    {
+                        var gateUp = ckpt.Matrix(names.Mlp(i, "gate_up"), 2 * f.IntermediateSize, d);
+                        Gate = gateUp.Slice(0, f.IntermediateSize);
+                        Up = gateUp.Slice(f.IntermediateSize, f.IntermediateSize);
+                        Down = ckpt.Matrix(names.Mlp(i, "down"), d, f.IntermediateSize);
+                        break;
+                    }
                 case DenseFfnLayout f:
                     Gate = ckpt.Matrix(names.Mlp(i, "gate"), f.IntermediateSize, d);
                     Up = ckpt.Matrix(names.Mlp(i, "up"), f.IntermediateSize, d);
@@ -390,7 +642,9 @@ public sealed class GenericModel : LanguageModel
         public LayerLayout Layer { get; }
         public long StateOffset { get; }
         public Matrix MixerNorm { get; }
+        public float[] MixerNormScale { get; } = [];
         public Matrix FfnNorm { get; }
+        public float[] FfnNormScale { get; } = [];
         public Matrix Q { get; }
         public Matrix K { get; }
         public Matrix V { get; }
@@ -420,6 +674,16 @@ public sealed class GenericModel : LanguageModel
         public Matrix GateBias { get; }
         public Matrix UpBias { get; }
         public Matrix DownBias { get; }
+        public Matrix IGate { get; }
+        public Matrix IGateBias { get; }
+        public Matrix FGate { get; }
+        public Matrix FGateBias { get; }
+        public Matrix OutNorm { get; }
+        public float[] OutNormScale { get; } = [];
+        public Matrix Skip { get; }
+        public Matrix[] GateWeights { get; } = [];
+        public float[] Recurrent { get; } = [];
+        public float[] CellBias { get; } = [];
         public Matrix Router { get; }
         public Matrix[] ExpertGate { get; } = [];
         public Matrix[] ExpertUp { get; } = [];

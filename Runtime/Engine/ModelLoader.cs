@@ -50,8 +50,7 @@ public static class ModelLoader
     {
         if (!File.Exists(Path.Combine(directory, "config.json")) && File.Exists(Path.Combine(directory, RandomCheckpoint.SpecFileName)))
         {
-            var layout = SpecFile.Load(Path.Combine(directory, RandomCheckpoint.SpecFileName));
-            return maxContext is { } ctx ? layout with { MaxContext = ctx } : layout;
+            return SpecFile.Load(Path.Combine(directory, RandomCheckpoint.SpecFileName), maxContext);
         }
         return HfConfigImporter.Import(directory, maxContext);
     }

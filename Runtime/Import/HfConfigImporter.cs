@@ -12,7 +12,7 @@ namespace EdgeJamba.Runtime.Import;
 public static class HfConfigImporter
 {
     /// <summary>The <c>model_type</c> values this version can import.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "mixtral", "mamba", "jamba"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai"];
 
     /// <summary>Context used for a model whose config gives no limit (recurrent-only models have no KV cache).</summary>
     public const int DefaultRecurrentContext = 65536;
@@ -69,6 +69,8 @@ public static class HfConfigImporter
                 "mixtral" => Llama(c, name, maxContext, CheckpointFamily.Mixtral),
                 "mamba" => Mamba(c, name, maxContext),
                 "jamba" => Jamba(c, name, maxContext),
+                "xlstm" => Xlstm(c, name, maxContext),
+                "xlstm-nxai" => XlstmNxai(c, name, maxContext),
                 _ => throw new EdgeJambaException(
                     $"{path}: model_type '{modelType}' is not supported; supported: {string.Join(", ", SupportedModelTypes)}"),
             };
@@ -79,7 +81,7 @@ public static class HfConfigImporter
     private static ModelLayout Llama(ConfigFields c, string name, int? maxContext, CheckpointFamily family)
     {
         int hidden = c.Int("hidden_size", 4096);
-        int heads = c.Int("num_attention_heads", 32);
+        int heads = c.Positive("num_attention_heads", 32);
         int kvHeads = c.IntOrNull("num_key_value_heads") ?? heads;
         int headDim = c.IntOrNull("head_dim") ?? (hidden / heads);
         int layers = c.Int("num_hidden_layers", 32);
@@ -109,9 +111,9 @@ public static class HfConfigImporter
     {
         int hidden = c.IntOrNull("hidden_size") ?? c.Int("d_model", 768);
         int layers = c.IntOrNull("num_hidden_layers") ?? c.Int("n_layer", 32);
-        int expand = c.Int("expand", 2);
+        int expand = c.Positive("expand", 2);
         var mamba = new MambaLayout(
-            c.IntOrNull("intermediate_size") ?? (expand * hidden),
+            c.IntOrNull("intermediate_size") ?? c.Product("expand", expand, hidden),
             c.Int("state_size", 16),
             c.Int("conv_kernel", 4),
             DtRank(c, "time_step_rank", hidden),
@@ -131,7 +133,7 @@ public static class HfConfigImporter
     private static ModelLayout Jamba(ConfigFields c, string name, int? maxContext)
     {
         int hidden = c.Int("hidden_size", 4096);
-        int heads = c.Int("num_attention_heads", 32);
+        int heads = c.Positive("num_attention_heads", 32);
         int layers = c.Int("num_hidden_layers", 32);
         int attnPeriod = c.Int("attn_layer_period", 8), attnOffset = c.Int("attn_layer_offset", 4);
         int expertPeriod = c.Int("expert_layer_period", 2), expertOffset = c.Int("expert_layer_offset", 1);
@@ -146,7 +148,7 @@ public static class HfConfigImporter
         int experts = c.Int("num_experts", 16);
         var activation = Activation(c);
         var attention = new AttentionLayout(heads, c.IntOrNull("num_key_value_heads") ?? heads, hidden / heads, Rope: null, Bias: false);
-        var mamba = new MambaLayout(c.Int("mamba_expand", 2) * hidden, c.Int("mamba_d_state", 16), c.Int("mamba_d_conv", 4),
+        var mamba = new MambaLayout(c.Product("mamba_expand", c.Positive("mamba_expand", 2), hidden), c.Int("mamba_d_state", 16), c.Int("mamba_d_conv", 4),
             DtRank(c, "mamba_dt_rank", hidden), DtBcNorms: true, c.Bool("mamba_conv_bias", true), c.Bool("mamba_proj_bias", false));
         var dense = new DenseFfnLayout(c.Int("intermediate_size", 14336), activation, Bias: false);
         var moe = new MoeLayout(experts, c.Int("num_experts_per_tok", 2), Renormalize: false, dense.IntermediateSize, activation);
@@ -160,6 +162,162 @@ public static class HfConfigImporter
         int context = ChooseContext(c, maxContext, c.Int("max_position_embeddings", 262144));
         return new ModelLayout(name, CheckpointFamily.Jamba, c.Int("vocab_size", 65536), hidden, context, c.Double("rms_norm_eps", 1e-6),
             c.Bool("tie_word_embeddings", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list));
+    }
+
+    /// <summary>HF <c>xLSTMForCausalLM</c> (xLSTM-7b): mLSTM blocks with a SwiGLU FFN, RMSNorms, soft-capped logits (ARCHITECTURES §6.3).</summary>
+    private static ModelLayout Xlstm(ConfigFields c, string name, int? maxContext)
+    {
+        int hidden = c.IntOrNull("hidden_size") ?? c.Int("embedding_dim", 4096);
+        int layers = c.IntOrNull("num_hidden_layers") ?? c.Int("num_blocks", 32);
+        if (c.Bool("use_bias", false))
+        {
+            throw new EdgeJambaException($"{c.Path}: use_bias true (biases on every projection and norm) is not supported; supported: false");
+        }
+        string weightMode = c.String("weight_mode") ?? "single";
+        if (weightMode != "single")
+        {
+            throw new EdgeJambaException($"{c.Path}: weight_mode '{weightMode}' is not supported; supported: single");
+        }
+        // As the transformers layer computes them: int() truncation, and the FFN rounding done on floats with //.
+        int qk = (int)(hidden * c.Double("qk_dim_factor", 0.5));
+        int v = (int)(hidden * c.Double("v_dim_factor", 1.0));
+        double multiple = c.Double("ffn_round_up_to_multiple_of", 64);
+        int ffn = (int)(Math.Floor(((hidden * c.Double("ffn_proj_factor", 2.667)) + multiple - 1) / multiple) * multiple);
+        var mlstm = new MLstmLargeLayout(c.Int("num_heads", 8), qk, v, c.Double("gate_soft_cap", 15.0), c.Double("eps", 1e-6));
+        var dense = new DenseFfnLayout(ffn, Layout.Activation.Silu, Bias: false);
+        var list = new LayerLayout[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            list[i] = new LayerLayout(i, mlstm, dense);
+        }
+        return new ModelLayout(name, CheckpointFamily.Xlstm, c.Int("vocab_size", 50304), hidden, maxContext ?? DefaultRecurrentContext, c.Double("norm_eps", 1e-6),
+            c.Bool("tie_word_embeddings", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list),
+            NormKind.RmsNorm, c.Double("output_logit_soft_cap", 30.0));
+    }
+
+    /// <summary>
+    /// NX-AI <c>xLSTMLMModel</c> (our marker <c>xlstm-nxai</c>): <c>dataclasses.asdict</c> of its config, blocks placed by
+    /// <c>_block_map</c> or <c>slstm_at</c>; mLSTM blocks without FFN, sLSTM blocks with a fused gated FFN; LayerNorms 1 + w, eps 1e-5.
+    /// </summary>
+    private static ModelLayout XlstmNxai(ConfigFields c, string name, int? maxContext)
+    {
+        int hidden = c.Int("embedding_dim", 0);
+        int blocks = c.Int("num_blocks", 0);
+        if (hidden <= 0 || blocks <= 0)
+        {
+            throw new EdgeJambaException($"{c.Path}: 'embedding_dim' and 'num_blocks' must be given and positive");
+        }
+        if (!c.Bool("add_post_blocks_norm", true))
+        {
+            throw new EdgeJambaException($"{c.Path}: add_post_blocks_norm false is not supported; supported: true");
+        }
+        if (c.Bool("bias", false))
+        {
+            throw new EdgeJambaException($"{c.Path}: bias true is not supported; supported: false");
+        }
+        bool[] isSLstm = SLstmBlocks(c, blocks);
+        MixerLayout? mlstm = null, slstm = null;
+        FfnLayout slstmFfn = new NoFfnLayout();
+        if (isSLstm.Contains(false))
+        {
+            var m = (c.Object("mlstm_block") ?? throw new EdgeJambaException($"{c.Path}: mLSTM blocks need 'mlstm_block'")).Object("mlstm")
+                ?? throw new EdgeJambaException($"{c.Path}: mLSTM blocks need 'mlstm_block.mlstm'");
+            if (m.Bool("bias", false))
+            {
+                throw new EdgeJambaException($"{c.Path}: mlstm_block.mlstm.bias true is not supported; supported: false");
+            }
+            int inner = m.IntOrNull("_inner_embedding_dim") ?? m.IntOrNull("_proj_up_dim") ?? ProjUp(m, hidden, 2.0);
+            mlstm = new MLstmNxaiLayout(m.Int("num_heads", 4), inner, m.Int("conv1d_kernel_size", 4), m.Int("qkv_proj_blocksize", 4), Eps: 1e-6);
+        }
+        if (isSLstm.Contains(true))
+        {
+            var block = c.Object("slstm_block") ?? throw new EdgeJambaException($"{c.Path}: sLSTM blocks need 'slstm_block'");
+            var s = block.Object("slstm") ?? throw new EdgeJambaException($"{c.Path}: sLSTM blocks need 'slstm_block.slstm'");
+            string backend = s.String("backend") ?? "cuda";
+            var layout = backend switch
+            {
+                "cuda" => SLstmBackend.Cuda,
+                "vanilla" => SLstmBackend.Vanilla,
+                _ => throw new EdgeJambaException($"{c.Path}: slstm_block.slstm.backend '{backend}' is not supported; supported: cuda, vanilla"),
+            };
+            string function = s.String("function") ?? "slstm";
+            if (function != "slstm")
+            {
+                throw new EdgeJambaException($"{c.Path}: slstm_block.slstm.function '{function}' is not supported; supported: slstm");
+            }
+            slstm = new SLstmLayout(s.Int("num_heads", 4), s.Int("conv1d_kernel_size", 4), layout);
+            if (block.Object("feedforward") is { } f)
+            {
+                string type = f.String("ff_type") ?? "ffn_gated";
+                if (type != "ffn_gated" || f.Bool("bias", false))
+                {
+                    throw new EdgeJambaException($"{c.Path}: slstm_block.feedforward must be 'ffn_gated' without bias");
+                }
+                string act = f.String("act_fn") ?? "gelu";
+                var activation = act switch
+                {
+                    "gelu" => Layout.Activation.Gelu,
+                    "swish" or "silu" => Layout.Activation.Silu,
+                    _ => throw new EdgeJambaException($"{c.Path}: slstm_block.feedforward.act_fn '{act}' is not supported; supported: gelu, swish"),
+                };
+                slstmFfn = new DenseFfnLayout(f.IntOrNull("_proj_up_dim") ?? ProjUp(f, hidden, 1.3), activation, Bias: false, FusedGateUp: true);
+            }
+        }
+        var list = new LayerLayout[blocks];
+        for (int i = 0; i < blocks; i++)
+        {
+            list[i] = isSLstm[i] ? new LayerLayout(i, slstm!, slstmFfn) : new LayerLayout(i, mlstm!, new NoFfnLayout());
+        }
+        return new ModelLayout(name, CheckpointFamily.XlstmNxai, c.Int("vocab_size", 0), hidden, maxContext ?? DefaultRecurrentContext, 1e-5,
+            c.Bool("tie_weights", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list), NormKind.LayerNorm1p);
+    }
+
+    /// <summary>Which blocks are sLSTM: <c>_block_map</c> ("0,1,0": 1 = sLSTM) when present, else <c>slstm_at</c> (indices or "all").</summary>
+    private static bool[] SLstmBlocks(ConfigFields c, int blocks)
+    {
+        var result = new bool[blocks];
+        if (c.String("_block_map") is { } map)
+        {
+            string[] parts = map.Split(',');
+            if (parts.Length != blocks || parts.Any(p => p.Trim() is not ("0" or "1")))
+            {
+                throw new EdgeJambaException($"{c.Path}: _block_map '{map}' must list 0 (mLSTM) or 1 (sLSTM) for each of the {blocks} blocks");
+            }
+            for (int i = 0; i < blocks; i++)
+            {
+                result[i] = parts[i].Trim() == "1";
+            }
+            return result;
+        }
+        var at = c.Get("slstm_at");
+        if (at is { ValueKind: JsonValueKind.String } all && all.GetString() == "all")
+        {
+            Array.Fill(result, true);
+        }
+        else if (at is { ValueKind: JsonValueKind.Array } list)
+        {
+            foreach (var e in list.EnumerateArray())
+            {
+                if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int i) || i < 0 || i >= blocks)
+                {
+                    throw new EdgeJambaException($"{c.Path}: slstm_at entries must be block indices in [0, {blocks}), not {e.GetRawText()}");
+                }
+                result[i] = true;
+            }
+        }
+        else if (at is not null)
+        {
+            throw new EdgeJambaException($"{c.Path}: 'slstm_at' must be a list of block indices or \"all\"");
+        }
+        return result;
+    }
+
+    /// <summary>NX-AI up-projection size: <c>proj_factor · embedding_dim</c> rounded up to a multiple of <c>round_proj_up_to_multiple_of</c>.</summary>
+    private static int ProjUp(ConfigFields c, int hidden, double defaultFactor)
+    {
+        double multiple = c.Double("round_proj_up_to_multiple_of", 64);
+        double size = c.Double("proj_factor", defaultFactor) * hidden;
+        return (int)((c.Bool("round_proj_up_dim_up", true) ? Math.Ceiling(size / multiple) : Math.Floor(size / multiple)) * multiple);
     }
 
     private static int ChooseContext(ConfigFields c, int? requested, int maxPositions)
@@ -281,6 +439,19 @@ public static class HfConfigImporter
         }
 
         public int Int(string name, int fallback) => IntOrNull(name) ?? fallback;
+
+        /// <summary>A count that something is divided by or multiplied with: at least 1.</summary>
+        public int Positive(string name, int fallback)
+        {
+            int value = Int(name, fallback);
+            return value >= 1 ? value : throw new EdgeJambaException($"{Path}: '{name}' must be at least 1, not {value}");
+        }
+
+        /// <summary><paramref name="factor"/> (the value of <paramref name="name"/>) times <paramref name="size"/>, refused when it overflows 32 bits.</summary>
+        public int Product(string name, int factor, int size) =>
+            (long)factor * size is var product and >= int.MinValue and <= int.MaxValue
+                ? (int)product
+                : throw new EdgeJambaException($"{Path}: '{name}' ({factor}) times the hidden size ({size}) overflows 32 bits");
 
         public double? DoubleOrNull(string name)
         {

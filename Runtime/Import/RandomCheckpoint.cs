@@ -5,7 +5,7 @@ namespace EdgeJamba.Runtime.Import;
 /// <summary>
 /// Writes a seeded random-weight model folder for a layout: <c>model.safetensors</c> plus the spec as
 /// <c>layout.model.json</c>. Weights are drawn so activations stay O(1) (linear N(0, 1/fan_in), embeddings
-/// N(0, 1), norms 1, Mamba A_log = log(1..d_state), D = 1, dt in [1e-3, 1e-1] through softplus⁻¹), the
+/// N(0, 1), norms about 1 (the w of a 1 + w norm about 0), Mamba A_log = log(1..d_state), D = 1, dt in [1e-3, 1e-1] through softplus⁻¹), the
 /// initialization the reference sets use. For tests, benchmarks and the placeholder default model.
 /// </summary>
 public static class RandomCheckpoint
@@ -15,18 +15,27 @@ public static class RandomCheckpoint
     public static void Write(ModelLayout layout, string directory, int seed)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        Directory.CreateDirectory(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EdgeJambaException($"{directory}: cannot create the folder: {e.Message}", e);
+        }
         var random = new Random(seed);
         var tensors = new List<(string, long[], float[])>();
         foreach (var t in LayoutTensors.All(layout))
         {
             var data = new float[(long)t.Rows * t.Cols];
             Fill(t, data, random);
-            long[] shape = t.Role == TensorRole.ConvWeight ? [t.Rows, 1, t.Cols] : t.Rows == 1 ? [t.Cols] : [t.Rows, t.Cols];
+            long[] shape = t.Blocks > 0 ? [t.Blocks, t.Rows / t.Blocks, t.Cols]
+                : t.Role == TensorRole.ConvWeight ? [t.Rows, 1, t.Cols] : t.Rows == 1 ? [t.Cols] : [t.Rows, t.Cols];
             tensors.Add((t.Name, shape, data));
         }
         SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors);
-        File.WriteAllText(Path.Combine(directory, SpecFileName), SpecWriter.Write(layout));
+        // The spec last, each file atomically: a folder that has its spec has its weights.
+        AtomicFile.Write(Path.Combine(directory, SpecFileName), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(SpecWriter.Write(layout))));
     }
 
     private static void Fill(LayoutTensor t, float[] data, Random random)
@@ -46,6 +55,7 @@ public static class RandomCheckpoint
                 }
                 break;
             case TensorRole.Bias:
+            case TensorRole.NormOffset:
                 Normal(data, 0.1, random);
                 break;
             case TensorRole.ConvWeight:

@@ -7,14 +7,16 @@ namespace EdgeJamba.Runtime.Import;
 public static class SpecFile
 {
     /// <summary>The validated layout; every problem is reported as <c>path(line,col): error EJxxxx: message</c>.</summary>
-    public static ModelLayout Load(string path)
+    /// <param name="path">The spec file.</param>
+    /// <param name="maxContext">Replaces the spec's <c>max_context</c> (<c>--ctx</c>); the result is validated again (state size).</param>
+    public static ModelLayout Load(string path, int? maxContext = null)
     {
         string text;
         try
         {
             text = File.ReadAllText(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new EdgeJambaException($"{path}: cannot be read: {e.Message}");
         }
@@ -24,6 +26,17 @@ public static class SpecFile
         {
             throw new EdgeJambaException("the model spec is not valid:\n" + string.Join("\n", errors));
         }
-        return result.Layout;
+        if (maxContext is not { } context || context == result.Layout.MaxContext)
+        {
+            return result.Layout;
+        }
+        // The spec itself is valid; with another context only its sizes can fail, and --ctx is to blame.
+        var resized = SpecReader.Read(SpecWriter.Write(result.Layout with { MaxContext = context }));
+        var problem = resized.Problems.FirstOrDefault(p => !p.IsWarning);
+        if (problem is not null || resized.Layout is null)
+        {
+            throw new EdgeJambaException($"--ctx {context}: {path}: " + (problem is null ? "not a valid context" : $"{problem.Id}: {problem.Message}"));
+        }
+        return resized.Layout;
     }
 }

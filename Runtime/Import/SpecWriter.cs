@@ -32,6 +32,14 @@ public static class SpecWriter
                 _ => "f32",
             });
             w.WriteString("tokenizer", layout.Tokenizer.ToString().ToLowerInvariant());
+            if (layout.Norm != NormKind.RmsNorm)
+            {
+                w.WriteString("norm", "layernorm1p");
+            }
+            if (layout.LogitSoftCap > 0)
+            {
+                w.WriteNumber("logit_soft_cap", layout.LogitSoftCap);
+            }
             w.WriteStartArray("layers");
             for (int i = 0; i < layout.Layers.Count;)
             {
@@ -121,6 +129,30 @@ public static class SpecWriter
                 w.WriteBoolean("conv_bias", m.ConvBias);
                 w.WriteBoolean("proj_bias", m.ProjBias);
                 break;
+            case MLstmLargeLayout l:
+                w.WriteString("kind", "mlstm");
+                w.WriteString("variant", "large");
+                w.WriteNumber("heads", l.Heads);
+                w.WriteNumber("qk_dim", l.QkDim);
+                w.WriteNumber("v_dim", l.VDim);
+                w.WriteNumber("gate_soft_cap", l.GateSoftCap);
+                w.WriteNumber("eps", l.Eps);
+                break;
+            case MLstmNxaiLayout x:
+                w.WriteString("kind", "mlstm");
+                w.WriteString("variant", "nxai");
+                w.WriteNumber("heads", x.Heads);
+                w.WriteNumber("inner_size", x.InnerSize);
+                w.WriteNumber("conv_kernel", x.ConvKernel);
+                w.WriteNumber("qkv_blocksize", x.QkvBlockSize);
+                w.WriteNumber("eps", x.Eps);
+                break;
+            case SLstmLayout sl:
+                w.WriteString("kind", "slstm");
+                w.WriteNumber("heads", sl.Heads);
+                w.WriteNumber("conv_kernel", sl.ConvKernel);
+                w.WriteString("backend", sl.Backend == SLstmBackend.Cuda ? "cuda" : "vanilla");
+                break;
         }
         w.WriteEndObject();
     }
@@ -137,6 +169,10 @@ public static class SpecWriter
                 if (d.Bias)
                 {
                     w.WriteBoolean("bias", true);
+                }
+                if (d.FusedGateUp)
+                {
+                    w.WriteBoolean("fused_gate_up", true);
                 }
                 break;
             case MoeLayout e:

@@ -40,6 +40,7 @@ public class ModelPurityTests
             }
         }
         Assert.Contains(typeof(EdgeJamba.Layout.MambaLayout), seen);
+        Assert.Contains(typeof(EdgeJamba.Layout.SLstmLayout), seen);
         Assert.Contains(typeof(EdgeJamba.Layout.RopeLayout), seen);
         Assert.Contains(typeof(DiagnosticInfo), seen);
     }

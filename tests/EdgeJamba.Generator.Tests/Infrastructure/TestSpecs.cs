@@ -94,12 +94,61 @@ internal static class TestSpecs
         }
         """;
 
-    /// <summary>All four, as spec files named after the family.</summary>
+    /// <summary>HF xLSTM: mLSTM "large" blocks (qk_dim below v_dim), SwiGLU FFN, soft-capped logits.</summary>
+    public const string Xlstm = """
+        {
+          "name": "TestXlstm",
+          "family": "xlstm",
+          "vocab_size": 48,
+          "hidden_size": 32,
+          "max_context": 64,
+          "norm_eps": 1e-6,
+          "logit_soft_cap": 30,
+          "layers": [
+            {
+              "repeat": 2,
+              "mixer": { "kind": "mlstm", "variant": "large", "heads": 2, "qk_dim": 16, "v_dim": 32, "gate_soft_cap": 15, "eps": 1e-6 },
+              "ffn": { "kind": "dense", "intermediate_size": 64 }
+            }
+          ]
+        }
+        """;
+
+    /// <summary>NX-AI xLSTM: 1 + w LayerNorms; an mLSTM block without FFN, an sLSTM block (vanilla layout) with a fused gelu FFN, one without conv.</summary>
+    public const string XlstmNxai = """
+        {
+          "name": "TestXlstmNxai",
+          "family": "xlstm-nxai",
+          "vocab_size": 40,
+          "hidden_size": 16,
+          "max_context": 64,
+          "norm_eps": 1e-5,
+          "norm": "layernorm1p",
+          "layers": [
+            {
+              "mixer": { "kind": "mlstm", "variant": "nxai", "heads": 2, "inner_size": 32, "conv_kernel": 4, "qkv_blocksize": 4 },
+              "ffn": { "kind": "none" }
+            },
+            {
+              "mixer": { "kind": "slstm", "heads": 4, "conv_kernel": 4, "backend": "vanilla" },
+              "ffn": { "kind": "dense", "intermediate_size": 32, "activation": "gelu", "fused_gate_up": true }
+            },
+            {
+              "mixer": { "kind": "slstm", "heads": 2, "conv_kernel": 0 },
+              "ffn": { "kind": "none" }
+            }
+          ]
+        }
+        """;
+
+    /// <summary>All six, as spec files named after the family.</summary>
     public static IReadOnlyList<AdditionalText> All() =>
     [
         GeneratorHarness.Spec("llama.model.json", Llama),
         GeneratorHarness.Spec("mixtral.model.json", Mixtral),
         GeneratorHarness.Spec("mamba.model.json", Mamba),
         GeneratorHarness.Spec("jamba.model.json", Jamba),
+        GeneratorHarness.Spec("xlstm.model.json", Xlstm),
+        GeneratorHarness.Spec("xlstm-nxai.model.json", XlstmNxai),
     ];
 }

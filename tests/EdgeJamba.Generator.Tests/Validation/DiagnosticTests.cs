@@ -235,17 +235,60 @@ public class DiagnosticTests
     [InlineData("""
         {
           "name": "Tiny",
-          "family": {|EJ0008:"xlstm"|},
+          "family": {|EJ0008:"bitnet"|},
           "vocab_size": 32,
           "hidden_size": 16,
           "max_context": 8,
           "norm_eps": 1e-5,
           "layers": [
-            { "mixer": { "kind": {|EJ0008:"mlstm"|} }, "ffn": { "kind": "none" } }
+            { "mixer": { "kind": "attention", "heads": 4, "rope": null }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
           ]
         }
         """)]
-    public void Unsupported_dtype_family_or_mixer_is_EJ0008_at_the_value(string markup) => AssertDiagnostics(markup);
+    // Biases on a fused gate_up projection.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "hybrid",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "layers": [
+            { "mixer": { "kind": "slstm", "heads": 4, "conv_kernel": 4 }, "ffn": { "kind": "dense", "intermediate_size": 32, "bias": {|EJ0008:true|}, "fused_gate_up": true } }
+          ]
+        }
+        """)]
+    public void Unsupported_dtype_family_or_option_is_EJ0008_at_the_value(string markup) => AssertDiagnostics(markup);
+
+    [Fact]
+    public void Valid_xlstm_specs_of_every_family_report_nothing_and_generate_code()
+    {
+        var result = GeneratorHarness.Run([GeneratorHarness.Spec("a.model.json", TestSpecs.Xlstm), GeneratorHarness.Spec("b.model.json", TestSpecs.XlstmNxai)]);
+        Assert.Empty(result.Diagnostics);
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "TestXlstm.Layer00.MLstm.g.cs");
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "TestXlstmNxai.Layer01.SLstm.g.cs");
+    }
+
+    [Theory]
+    // Missing mLSTM variant; unknown sLSTM backend; unknown norm; a field of the other mLSTM variant.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "hybrid",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "norm": {|EJ0005:"layernorm"|},
+          "layers": [
+            { "mixer": {|EJ0002:{|} "kind": "mlstm", "heads": 2 }, "ffn": { "kind": "none" } },
+            { "mixer": { "kind": "slstm", "heads": 4, "conv_kernel": 0, "backend": {|EJ0005:"triton"|} }, "ffn": { "kind": "none" } },
+            { "mixer": { "kind": "mlstm", "variant": "large", "heads": 2, "qk_dim": 8, "v_dim": 8, {|EJ0004:"inner_size"|}: 16 }, "ffn": { "kind": "none" } }
+          ]
+        }
+        """)]
+    public void Xlstm_fields_are_checked_like_the_others(string markup) => AssertDiagnostics(markup);
 
     [Theory]
     // vocab_size x hidden_size = 32768 x 65536 = 2^31, one more than a 32-bit count allows.
@@ -380,6 +423,51 @@ public class DiagnosticTests
           "norm_eps": 1e-5,
           "layers": [
             { "mixer": { "kind": "attention", "heads": 4, "head_dim": 5, "rope": {|EJ0011:{ "theta": 10000 }|} }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
+          ]
+        }
+        """)]
+    // xLSTM head splits: qk_dim, v_dim, inner_size must be multiples of heads, inner_size of qkv_blocksize, hidden_size of sLSTM heads.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "hybrid",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "layers": [
+            { "mixer": { "kind": "mlstm", "variant": "large", "heads": 3, "qk_dim": {|EJ0011:8|}, "v_dim": 9 }, "ffn": { "kind": "none" } },
+            { "mixer": { "kind": "mlstm", "variant": "nxai", "heads": 4, "inner_size": 24, "conv_kernel": 4, "qkv_blocksize": {|EJ0011:5|} }, "ffn": { "kind": "none" } },
+            { "mixer": { "kind": "slstm", "heads": {|EJ0011:3|}, "conv_kernel": 4 }, "ffn": { "kind": "none" } }
+          ]
+        }
+        """)]
+    // The NX-AI family normalizes with 1 + w LayerNorms and pairs its mLSTM with no FFN; HF xLSTM has unfused SwiGLU FFNs.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "xlstm-nxai",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "norm": {|EJ0011:"rmsnorm"|},
+          "layers": [
+            {|EJ0011:{ "mixer": { "kind": "mlstm", "variant": "nxai", "heads": 4, "inner_size": 32, "conv_kernel": 4, "qkv_blocksize": 4 }, "ffn": { "kind": "dense", "intermediate_size": 32, "fused_gate_up": true } }|}
+          ]
+        }
+        """)]
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "xlstm",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "layers": [
+            {|EJ0011:{ "mixer": { "kind": "mlstm", "variant": "large", "heads": 2, "qk_dim": 8, "v_dim": 16 }, "ffn": { "kind": "dense", "intermediate_size": 32, "fused_gate_up": true } }|},
+            {|EJ0011:{ "mixer": { "kind": "slstm", "heads": 2, "conv_kernel": 4 }, "ffn": { "kind": "dense", "intermediate_size": 32 } }|}
           ]
         }
         """)]

@@ -13,6 +13,7 @@ internal static class GeneratedModels
     public static global::System.Collections.Generic.IReadOnlyList<global::EdgeJamba.Layout.ModelLayout> All { get; } =
     [
         global::EdgeJamba.Generated.EdgeJambaDefault.EdgeJambaDefaultModel.Spec,
+        global::EdgeJamba.Generated.HybridAllKinds.HybridAllKindsModel.Spec,
         global::EdgeJamba.Generated.JambaTinyA.JambaTinyAModel.Spec,
         global::EdgeJamba.Generated.JambaTinyB.JambaTinyBModel.Spec,
         global::EdgeJamba.Generated.LlamaGqa.LlamaGqaModel.Spec,
@@ -20,6 +21,9 @@ internal static class GeneratedModels
         global::EdgeJamba.Generated.MambaTied.MambaTiedModel.Spec,
         global::EdgeJamba.Generated.MambaUntied.MambaUntiedModel.Spec,
         global::EdgeJamba.Generated.Stories260K.Stories260KModel.Spec,
+        global::EdgeJamba.Generated.XlstmHfA.XlstmHfAModel.Spec,
+        global::EdgeJamba.Generated.XlstmHfB.XlstmHfBModel.Spec,
+        global::EdgeJamba.Generated.XlstmNxaiA.XlstmNxaiAModel.Spec,
     ];
 
     /// <summary>The specialized model for <paramref name="layout"/> bound to <paramref name="checkpoint"/>, or null.</summary>
@@ -28,6 +32,7 @@ internal static class GeneratedModels
         return global::EdgeJamba.Layout.LayoutHash.Compute(layout) switch
         {
             "6abae84e2536194b" => new global::EdgeJamba.Generated.EdgeJambaDefault.EdgeJambaDefaultModel(checkpoint),
+            "7fa2fedfb4920b9e" => new global::EdgeJamba.Generated.HybridAllKinds.HybridAllKindsModel(checkpoint),
             "b553cbaa7b3f9235" => new global::EdgeJamba.Generated.JambaTinyA.JambaTinyAModel(checkpoint),
             "2ae6ce5a4bbec0d3" => new global::EdgeJamba.Generated.JambaTinyB.JambaTinyBModel(checkpoint),
             "d7d31165c2c40e46" => new global::EdgeJamba.Generated.LlamaGqa.LlamaGqaModel(checkpoint),
@@ -35,6 +40,9 @@ internal static class GeneratedModels
             "227b8a36df16cd95" => new global::EdgeJamba.Generated.MambaTied.MambaTiedModel(checkpoint),
             "7ecd323c317a3433" => new global::EdgeJamba.Generated.MambaUntied.MambaUntiedModel(checkpoint),
             "c344ec91710961b5" => new global::EdgeJamba.Generated.Stories260K.Stories260KModel(checkpoint),
+            "658cceea26739978" => new global::EdgeJamba.Generated.XlstmHfA.XlstmHfAModel(checkpoint),
+            "6cdecefdad891aeb" => new global::EdgeJamba.Generated.XlstmHfB.XlstmHfBModel(checkpoint),
+            "167369ea6a53ec3f" => new global::EdgeJamba.Generated.XlstmNxaiA.XlstmNxaiAModel(checkpoint),
             _ => null,
         };
     }

@@ -7,7 +7,8 @@ namespace EdgeJamba.Parity.Tests.RandomLayouts;
 
 /// <summary>
 /// Property: for random layouts of every family (odd head dims, GQA groups, every RoPE type, biases, d_state and
-/// dt_rank of any size, per-layer mixes of attention, Mamba, dense and MoE), the code the generator emits from the
+/// dt_rank of any size, both mLSTM blocks and the sLSTM in either parameter layout, per-layer mixes of every mixer
+/// and feed-forward kind, both norms, soft-capped logits), the code the generator emits from the
 /// layout's spec computes what the generic engine computes from the layout itself. The two share kernels, so they
 /// must agree to float32 noise; this catches spec round-trip losses, wrong constants, offsets and scratch sizes.
 /// </summary>
@@ -49,6 +50,9 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
         var mamba = layers.Select(l => l.Mixer).OfType<MambaLayout>().ToList();
         var moe = layers.Select(l => l.Ffn).OfType<MoeLayout>().ToList();
         var dense = layers.Select(l => l.Ffn).OfType<DenseFfnLayout>().ToList();
+        var mlstmLarge = layers.Select(l => l.Mixer).OfType<MLstmLargeLayout>().ToList();
+        var mlstmNxai = layers.Select(l => l.Mixer).OfType<MLstmNxaiLayout>().ToList();
+        var slstm = layers.Select(l => l.Mixer).OfType<SLstmLayout>().ToList();
 
         var features = new List<(string Feature, bool Covered)>
         {
@@ -72,8 +76,22 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
             ("MoE top-1", moe.Any(e => e.TopK == 1)),
             ("dense biases", dense.Any(f => f.Bias)),
             ("Jamba mixing dense and MoE", layouts.Any(l => l.Family == CheckpointFamily.Jamba && l.Layers.Select(x => x.Ffn.GetType()).Distinct().Count() == 2)),
+            ("mLSTM large with qk_dim != v_dim", mlstmLarge.Any(l => l.QkDim != l.VDim)),
+            ("mLSTM large with a gate soft cap other than 15", mlstmLarge.Any(l => l.GateSoftCap != 15)),
+            ("NX-AI mLSTM with qkv blocks of 1", mlstmNxai.Any(x => x.QkvBlockSize == 1)),
+            ("NX-AI mLSTM with several qkv blocks larger than 1", mlstmNxai.Any(x => x.QkvBlockSize > 1 && x.QkvBlockSize < x.InnerSize)),
+            ("NX-AI mLSTM with several heads", mlstmNxai.Any(x => x.Heads > 1)),
+            ("sLSTM in the cuda layout with several heads", slstm.Any(x => x.Backend == SLstmBackend.Cuda && x.Heads > 1)),
+            ("sLSTM in the vanilla layout with several heads", slstm.Any(x => x.Backend == SLstmBackend.Vanilla && x.Heads > 1)),
+            ("sLSTM without conv", slstm.Any(x => x.ConvKernel == 0)),
+            ("fused gate_up FFN", dense.Any(f => f.FusedGateUp)),
+            ("1 + w LayerNorms", layouts.Any(l => l.Norm == NormKind.LayerNorm1p)),
+            ("logit soft cap", layouts.Any(l => l.LogitSoftCap > 0)),
+            ("hybrid with attention, Mamba, both mLSTMs and sLSTM", layouts.Any(l => l.Layers.Any(x => x.Mixer is AttentionLayout) && l.Layers.Any(x => x.Mixer is MambaLayout) &&
+                l.Layers.Any(x => x.Mixer is MLstmLargeLayout) && l.Layers.Any(x => x.Mixer is MLstmNxaiLayout) && l.Layers.Any(x => x.Mixer is SLstmLayout))),
         };
-        foreach (var family in new[] { CheckpointFamily.Llama, CheckpointFamily.Mamba, CheckpointFamily.Mixtral, CheckpointFamily.Jamba })
+        foreach (var family in new[] { CheckpointFamily.Llama, CheckpointFamily.Mamba, CheckpointFamily.Mixtral, CheckpointFamily.Jamba, CheckpointFamily.Xlstm,
+            CheckpointFamily.XlstmNxai, CheckpointFamily.Hybrid })
         {
             features.Add(($"5 {family} layouts", layouts.Count(l => l.Family == family) >= 5));
         }
@@ -88,7 +106,9 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
         string[] missing = [.. features.Where(f => !f.Covered).Select(f => f.Feature)];
         Assert.True(missing.Length == 0, "the random layouts never draw: " + string.Join("; ", missing));
 
-        output.WriteLine(Invariant($"{layouts.Count} layouts, {layers.Count} layers: {attention.Count} attention, {mamba.Count} Mamba, {dense.Count} dense, {moe.Count} MoE"));
+        int mlstm = mlstmLarge.Count + mlstmNxai.Count;
+        output.WriteLine(Invariant(
+            $"{layouts.Count} layouts, {layers.Count} layers: {attention.Count} attention, {mamba.Count} Mamba, {mlstm} mLSTM, {slstm.Count} sLSTM, {dense.Count} dense, {moe.Count} MoE"));
         output.WriteLine(Invariant($"weights drawn and written in {fixture.WeightsTime.TotalSeconds:F2} s"));
         output.WriteLine(Invariant($"{fixture.Generated.SourceFiles} files generated and compiled in {fixture.BuildTime.TotalSeconds:F2} s"));
     }

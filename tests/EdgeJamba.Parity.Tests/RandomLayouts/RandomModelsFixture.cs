@@ -13,7 +13,7 @@ namespace EdgeJamba.Parity.Tests.RandomLayouts;
 /// </summary>
 public sealed class RandomModelsFixture : IDisposable
 {
-    public const int Count = 40;
+    public const int Count = RandomLayout.FirstXlstm + 18;
 
     /// <summary>Tokens fed to each model.</summary>
     public const int Tokens = 12;

@@ -21,7 +21,9 @@ public sealed class ReferenceParityTests(ITestOutputHelper output)
     /// <summary>
     /// Prefill must reproduce token-by-token feeding. It multiplies matrices by blocks of tokens, which sums in
     /// another order than the one-token product, so float32 reassociation is allowed: observed up to 1.7e-6 on
-    /// these sets (|values| up to ~10); 1e-5 is ten times the reference sets' tightest tolerance below.
+    /// the llama, Mamba and Jamba sets (|values| up to ~10), and up to 1.2e-5 on xlstm-hf-b, whose per-head
+    /// LayerNorms amplify it (logits up to 9.1). Scaled like the reference tolerances, by max(1, max |value|) of the
+    /// logits and of the state: 1e-5 of that is still a tenth of every set's own tolerance.
     /// </summary>
     private const double PrefillTolerance = 1e-5;
 
@@ -43,7 +45,8 @@ public sealed class ReferenceParityTests(ITestOutputHelper output)
     }
 
     /// <summary>The reference sets this project's ModelSpecs/ describe; each must be served by compiled-in code.</summary>
-    public static TheoryData<string> PublicSets => new(["llama-gqa", "llama-tied", "stories260K", "mamba-tied", "mamba-untied", "jamba-tiny-a", "jamba-tiny-b"]);
+    public static TheoryData<string> PublicSets =>
+        new(["llama-gqa", "llama-tied", "stories260K", "mamba-tied", "mamba-untied", "jamba-tiny-a", "jamba-tiny-b", "xlstm-hf-a", "xlstm-hf-b", "xlstm-nxai-a"]);
 
     [SkippableTheory]
     [MemberData(nameof(SetsAndEngines))]
@@ -116,17 +119,19 @@ public sealed class ReferenceParityTests(ITestOutputHelper output)
 
         model.Reset();
         Assert.True(model.State.IndexOfAnyExcept(0f) < 0, what + ": Reset left state behind");
+        double logitTolerance = PrefillTolerance * Math.Max(1, stepLogits.Max(Math.Abs));
+        double stateTolerance = PrefillTolerance * Math.Max(1, stepState.Max(Math.Abs));
         var whole = model.Prefill(tokens, 0);
-        LogitAssert.Equal(what + ": Prefill(all) last logits", whole, stepLogits, PrefillTolerance);
-        LogitAssert.Equal(what + ": Prefill(all) state", model.State, stepState, PrefillTolerance);
+        LogitAssert.Equal(what + ": Prefill(all) last logits", whole, stepLogits, logitTolerance);
+        LogitAssert.Equal(what + ": Prefill(all) state", model.State, stepState, stateTolerance);
 
         foreach (int split in new[] { 1, tokens.Length / 2, tokens.Length - 1 })
         {
             model.Reset();
             model.Prefill(tokens.AsSpan(0, split), 0);
             var last = model.Prefill(tokens.AsSpan(split), split);
-            LogitAssert.Equal(what + $": Prefill split at {split}, last logits", last, stepLogits, PrefillTolerance);
-            LogitAssert.Equal(what + $": Prefill split at {split}, state", model.State, stepState, PrefillTolerance);
+            LogitAssert.Equal(what + $": Prefill split at {split}, last logits", last, stepLogits, logitTolerance);
+            LogitAssert.Equal(what + $": Prefill split at {split}, state", model.State, stepState, stateTolerance);
         }
     }
 

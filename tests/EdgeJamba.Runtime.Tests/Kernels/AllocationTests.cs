@@ -20,6 +20,8 @@ public class AllocationTests
         float[] convState = new float[70 * 4], convWeight = Uniform(random, 70 * 4);
         float[] a = Uniform(random, 70 * 16), ssmState = new float[70 * 16], b = Uniform(random, 16), c = Uniform(random, 16);
         var indices = new int[2];
+        float[] memory = new float[16 * 70], normalizer = new float[16], gates = new float[4 * 70], cell = new float[4 * 70];
+        float stabilizer = 0f;
 
         void RunAll()
         {
@@ -41,6 +43,13 @@ public class AllocationTests
             Kernels.Attend(x.AsSpan(0, 32), keys, values, 10, 64, 0.2f, scores, head);
             Kernels.CausalConv1dStep(x, convState, convWeight, y, z);
             Kernels.SelectiveScanStep(x, z, a, b, c, y, x, ssmState, z);
+            Kernels.LayerNorm(x, y, 1e-5f, z);
+            Kernels.SoftCap(z, 15f);
+            Kernels.SigmoidGate(x, y, z);
+            Kernels.AddProduct(x, y, z);
+            Kernels.BlockDiagonalMatVec(a.AsSpan(0, 70 * 10), 7, x, z);
+            Kernels.MLstmStep(b, c, x, 0.5f, 1.5f, 0.25f, 1f, 1e-6f, memory, normalizer, ref stabilizer, z);
+            Kernels.SLstmStep(x, y, x, y, cell.AsSpan(0, 70), cell.AsSpan(70, 70), cell.AsSpan(140, 70), z);
             Kernels.TopK(x, indices);
             Kernels.ArgMax(x);
         }

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// One step of one mLSTM head, stabilized (HF <c>mlstm_recurrent_step_native</c>, NX-AI
+    /// <c>recurrent_step_stabilized_simple</c>), for key size <c>K = k.Length</c> and value size <c>V = v.Length</c>:
+    /// <code>
+    /// lf = logsigmoid(forgetGate);  m' = max(lf + m, inputGate)
+    /// fa = exp(lf + m − m');  ia = exp(inputGate − m')
+    /// c[r, :] = fa·c[r, :] + (ia·keyScale·k[r])·v;   n[r] = fa·n[r] + ia·keyScale·k[r]
+    /// destination = Σ_r (queryScale·q[r])·c[r, :] / (max(|Σ_r (queryScale·q[r])·n[r]|, exp(−m')) + eps);  m = m'
+    /// </code>
+    /// all in float32. HF xLSTM scales the query (<c>queryScale = K^-0.5</c>, <c>keyScale = 1</c>), NX-AI the key
+    /// (<c>queryScale = 1</c>, <c>keyScale = K^-0.5</c>). The state starts at zero, <c>m</c> included.
+    /// </summary>
+    /// <param name="q">The head's query, K values.</param>
+    /// <param name="k">The head's key, K values.</param>
+    /// <param name="v">The head's value, V values.</param>
+    /// <param name="inputGate">The input-gate pre-activation (after any soft cap).</param>
+    /// <param name="forgetGate">The forget-gate pre-activation (after any soft cap).</param>
+    /// <param name="queryScale">Factor applied to every query element.</param>
+    /// <param name="keyScale">Factor applied to every key element.</param>
+    /// <param name="eps">Added to the denominator.</param>
+    /// <param name="c">The matrix memory <c>[K, V]</c> row-major; updated.</param>
+    /// <param name="n">The normalizer, K values; updated.</param>
+    /// <param name="m">The stabilizer; updated.</param>
+    /// <param name="destination">The head's output, V values; must not overlap the other spans.</param>
+    /// <exception cref="ArgumentException">A length does not match.</exception>
+    public static void MLstmStep(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, float inputGate, float forgetGate, float queryScale, float keyScale,
+        float eps, Span<float> c, Span<float> n, ref float m, Span<float> destination)
+    {
+        int keys = k.Length, values = v.Length;
+        RequireLength(q, keys);
+        RequireLength(c, keys * values);
+        RequireLength(n, keys);
+        RequireLength(destination, values);
+
+        float logForget = MathF.Min(forgetGate, 0f) - float.LogP1(MathF.Exp(-MathF.Abs(forgetGate)));
+        float mNew = MathF.Max(logForget + m, inputGate);
+        float fa = MathF.Exp(logForget + m - mNew);
+        float ia = MathF.Exp(inputGate - mNew);
+        destination.Clear();
+        float qn = 0f;
+        for (int r = 0; r < keys; r++)
+        {
+            float kr = ia * (keyScale * k[r]);
+            float qr = queryScale * q[r];
+            n[r] = (fa * n[r]) + kr;
+            qn += qr * n[r];
+            Span<float> row = c.Slice(r * values, values);
+            if (Vector512.IsHardwareAccelerated && values >= Vector512<float>.Count)
+            {
+                MLstmRow<Simd512, Vector512<float>>(fa, kr, qr, v, row, destination);
+            }
+            else if (Vector256.IsHardwareAccelerated && values >= Vector256<float>.Count)
+            {
+                MLstmRow<Simd256, Vector256<float>>(fa, kr, qr, v, row, destination);
+            }
+            else if (Vector128.IsHardwareAccelerated && values >= Vector128<float>.Count)
+            {
+                MLstmRow<Simd128, Vector128<float>>(fa, kr, qr, v, row, destination);
+            }
+            else
+            {
+                MLstmRow<SimdScalar, float>(fa, kr, qr, v, row, destination);
+            }
+        }
+
+        float denominator = MathF.Max(MathF.Abs(qn), MathF.Exp(-mNew)) + eps;
+        for (int j = 0; j < values; j++)
+        {
+            destination[j] /= denominator;
+        }
+
+        m = mNew;
+    }
+
+    /// <summary>One memory row at one vector width: <c>row = fa·row + kr·v; sum += qr·row</c>; the tail at scalar width.</summary>
+    internal static void MLstmRow<TSimd, TVector>(float fa, float kr, float qr, ReadOnlySpan<float> v, Span<float> row, Span<float> sum)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        ref float vs = ref MemoryMarshal.GetReference(v);
+        ref float rs = ref MemoryMarshal.GetReference(row);
+        ref float ss = ref MemoryMarshal.GetReference(sum);
+        TVector fav = TSimd.Create(fa), krv = TSimd.Create(kr), qrv = TSimd.Create(qr);
+        nuint length = (nuint)row.Length;
+        nuint count = (nuint)TSimd.Count;
+        nuint i = 0;
+        for (; i + count <= length; i += count)
+        {
+            TVector updated = TSimd.MultiplyAdd(krv, TSimd.Load(ref vs, i), TSimd.Multiply(fav, TSimd.Load(ref rs, i)));
+            TSimd.Store(updated, ref rs, i);
+            TSimd.Store(TSimd.MultiplyAdd(qrv, updated, TSimd.Load(ref ss, i)), ref ss, i);
+        }
+
+        if (i < length)
+        {
+            int tail = (int)i;
+            MLstmRow<SimdScalar, float>(fa, kr, qr, v[tail..], row[tail..], sum[tail..]);
+        }
+    }
+}
