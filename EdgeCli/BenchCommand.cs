@@ -22,7 +22,7 @@ internal static class BenchCommand
         var context = Cli.ContextOption();
         foreach (var o in new[] { prompt, generate, repeat })
         {
-            o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError($"{r.Option.Name} must be at least 1"); } });
+            o.Range(1, int.MaxValue);
         }
         var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats)") { model, prompt, generate, repeat, engine, context };
         command.SetAction(parse => Cli.Run(() =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
 using EdgeJamba.Generated;
 using EdgeJamba.Layout;
@@ -19,11 +20,10 @@ internal static class Cli
         Required = required,
     };
 
-    public static Option<int?> ContextOption() => new("--ctx")
+    public static Option<int?> ContextOption() => new Option<int?>("--ctx")
     {
         Description = "Maximum context in tokens (sizes the KV cache); default min(max_position_embeddings, 4096)",
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1 or > SpecReaderLimits.MaxContext) { r.AddError($"--ctx must be between 1 and {SpecReaderLimits.MaxContext}"); } } },
-    };
+    }.Range(1, SpecReaderLimits.MaxContext);
 
     public static Option<EngineChoice> EngineOption() => new("--engine")
     {
@@ -31,7 +31,11 @@ internal static class Cli
         DefaultValueFactory = _ => EngineChoice.Auto,
     };
 
-    /// <summary>Runs a command body, turning a user's mistake into one line on stderr and exit code 1.</summary>
+    /// <summary>
+    /// Runs a command body, turning a user's mistake into one line on stderr and exit code 1. A closed stdout
+    /// (<c>| head</c>) ends the run quietly with exit code 0. Nothing reaches the user as a stack trace: an
+    /// unexpected exception is reported as an internal error in one line.
+    /// </summary>
     public static int Run(Func<int> body)
     {
         try
@@ -47,48 +51,78 @@ internal static class Cli
         {
             return Ok; // the reader went away (e.g. `| head`): stop quietly
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Error(e.Message);
             return Failed;
         }
+        catch (OutOfMemoryException)
+        {
+            Error("not enough memory for this model and context; lower --ctx or use a machine with more memory");
+            return Failed;
+        }
+#pragma warning disable CA1031 // the last line of defence: an edge binary must not print a stack trace
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Error($"internal error ({e.GetType().Name}): {e.Message}");
+            return Failed;
+        }
     }
+
+    /// <summary>
+    /// Standard output as a stream that fails with "Broken pipe" once the reader has gone away (<c>| head</c>),
+    /// so <see cref="Run"/> can stop the run; .NET's console stream silently drops writes to a closed pipe.
+    /// </summary>
+    public static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     public static void Error(string message) => Console.Error.WriteLine("edgejamba: error: " + message);
 
-    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext) =>
-        ModelLoader.Load(directory, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine(message));
-
-    /// <summary>Writes a file completely or not at all: a temporary file in the same folder, then a rename.</summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
+    /// <summary>
+    /// Opens a model folder, saying on stderr which engine runs it and which checkpoint tensors the layout does
+    /// not use (they are ignored); with <paramref name="checkWeights"/>, also the first NaN or infinite weight.
+    /// </summary>
+    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext, bool checkWeights = false)
     {
-        string full = Path.GetFullPath(path);
-        string? folder = Path.GetDirectoryName(full);
-        if (folder is null || !Directory.Exists(folder))
+        var loaded = ModelLoader.Load(directory, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
+        var expected = LayoutTensors.All(loaded.Layout).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var unused = loaded.Checkpoint.TensorNames.Where(name => !expected.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        if (unused.Count > 0)
         {
-            throw new EdgeJambaException($"{path}: the folder does not exist");
+            string list = string.Join(", ", unused.Take(5)) + (unused.Count > 5 ? $" and {unused.Count - 5} more" : "");
+            Console.Error.WriteLine($"edgejamba: warning: {directory}: {unused.Count} checkpoint tensor(s) are not part of the layout and are ignored: {list}");
         }
-        string temp = Path.Combine(folder, "." + Path.GetFileName(full) + "." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
-        try
+        if (checkWeights && loaded.Checkpoint.FindNonFinite() is { } bad)
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                write(stream);
-            }
-            File.Move(temp, full, overwrite: true);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"edgejamba: warning: tensor '{bad.Tensor.Name}' in '{bad.Tensor.FilePath}' has a non-finite weight ({bad.Value}) at element {bad.Element} of {bad.Tensor.ShapeText}; the output will be meaningless"));
         }
-        catch (IOException e)
-        {
-            throw new EdgeJambaException($"{path}: cannot be written: {e.Message}");
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        return loaded;
     }
+
+    public static Option<bool> CheckWeightsOption() => new("--check-weights")
+    {
+        Description = "Scan every weight for NaN or infinity before running and warn about the first one",
+    };
+
+    /// <summary>Refuses values of <paramref name="option"/> outside [<paramref name="min"/>, <paramref name="max"/>] with a message naming it (values that do not parse get the parser's own message).</summary>
+    public static T Range<T>(this T option, long min, long max)
+        where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && long.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && (value < min || value > max))
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be between {min} and {max}, not {value}"));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Writes a file completely or not at all (see <see cref="AtomicFile"/>).</summary>
+    public static void WriteAtomically(string path, Action<Stream> write) => AtomicFile.Write(path, write);
 
     public static void WriteTextAtomically(string path, string text) => WriteAtomically(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
 

@@ -15,25 +15,24 @@ internal static class GenerateCommand
     {
         var defaults = new SamplerOptions();
         var model = Cli.ModelOption(required: false);
-        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens to generate at most", DefaultValueFactory = _ => 256 };
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens to generate at most", DefaultValueFactory = _ => 256 }.Range(0, int.MaxValue);
         var temperature = new Option<float>("--temperature", "-t") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => defaults.Temperature };
-        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => defaults.TopK };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => defaults.TopK }.Range(0, int.MaxValue);
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass; 1 = off", DefaultValueFactory = _ => defaults.TopP };
         var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p times the top probability; 0 = off", DefaultValueFactory = _ => defaults.MinP };
         var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Penalty for recently seen tokens; 1 = off", DefaultValueFactory = _ => defaults.RepeatPenalty };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: from the clock, printed with --stats)" };
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token" };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 }.Range(1, 1024);
         var stats = new Option<bool>("--stats") { Description = "Print token counts and speed to stderr" };
         var keepTail = new Option<bool>("--keep-tail") { Description = "Keep the end of a prompt longer than the context instead of refusing it" };
         var stateIn = new Option<string?>("--state-in") { Description = "Resume the session saved in this file (stdin then continues it; may be empty)" };
         var stateOut = new Option<string?>("--state-out") { Description = "Save the whole session (state, tokens, sampler) to this file after the run" };
         var context = Cli.ContextOption();
         var engine = Cli.EngineOption();
-        maxTokens.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--max-tokens must be 0 or more"); } });
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--threads must be at least 1"); } });
-        foreach (var o in new Option[] { model, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, greedy, stop, threads, stats, keepTail, stateIn, stateOut, context, engine })
+        var checkWeights = Cli.CheckWeightsOption();
+        foreach (var o in new Option[] { model, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, greedy, stop, threads, stats, keepTail, stateIn, stateOut, context, engine, checkWeights })
         {
             root.Options.Add(o);
         }
@@ -64,16 +63,25 @@ internal static class GenerateCommand
             {
                 string message = e.Message;
                 int cut = message.IndexOf(" (Parameter", StringComparison.Ordinal);
-                throw new EdgeJambaException("invalid sampling option: " + (cut > 0 ? message[..cut] : message));
+                throw new EdgeJambaException($"{FlagOf(e.ParamName)}: invalid value: " + (cut > 0 ? message[..cut] : message));
             }
-            string prompt = ReadPrompt();
-            using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context));
-            var tokenizer = TokenizerLoader.Load(directory, loaded.Layout.VocabSize);
+            if (parse.GetValue(stateOut) is { } target && Path.GetDirectoryName(Path.GetFullPath(target)) is { } folder && !Directory.Exists(folder))
+            {
+                throw new EdgeJambaException($"--state-out {target}: the folder does not exist"); // refused before any text is generated
+            }
+            using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            var tokenizer = TokenizerLoader.Load(directory, loaded.Layout.VocabSize, Notice);
             var generator = new TextGenerator(loaded.Model, tokenizer, new Sampler(loaded.Layout.VocabSize, samplerOptions));
-            generator.Notice += message => Console.Error.WriteLine("edgejamba: " + message);
+            generator.Notice += Notice;
             if (parse.GetValue(stateIn) is { } resumeFrom)
             {
                 SessionSnapshot.Read(resumeFrom, generator);
+            }
+            var overflow = parse.GetValue(keepTail) ? ContextOverflow.KeepTail : ContextOverflow.Refuse;
+            string prompt;
+            using (var stdin = Console.OpenStandardInput())
+            {
+                prompt = PromptReader.Read(stdin, loaded.Layout.MaxContext - generator.History.Count, overflow, Notice);
             }
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) =>
@@ -81,12 +89,12 @@ internal static class GenerateCommand
                 e.Cancel = true;
                 cancel.Cancel();
             };
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
+            using var stdout = new StreamWriter(Cli.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
             var options = new GenerationOptions
             {
                 MaxTokens = parse.GetValue(maxTokens),
                 Stops = parse.GetValue(stop) ?? [],
-                Overflow = parse.GetValue(keepTail) ? ContextOverflow.KeepTail : ContextOverflow.Refuse,
+                Overflow = overflow,
             };
             var result = generator.Generate(prompt, stdout, options, cancel.Token);
             if (parse.GetValue(stateOut) is { } saveTo)
@@ -108,21 +116,16 @@ internal static class GenerateCommand
         }));
     }
 
-    /// <summary>All of stdin as UTF-8; invalid bytes become U+FFFD and are reported on stderr.</summary>
-    private static string ReadPrompt()
+    private static void Notice(string message) => Console.Error.WriteLine("edgejamba: " + message);
+
+    /// <summary>The flag of a <see cref="SamplerOptions"/> property named by its validation.</summary>
+    private static string FlagOf(string? option) => option switch
     {
-        using var stdin = Console.OpenStandardInput();
-        using var buffer = new MemoryStream();
-        stdin.CopyTo(buffer);
-        var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            Console.Error.WriteLine($"edgejamba: warning: the prompt is not valid UTF-8 (first bad byte at offset {e.Index}); invalid bytes were replaced by U+FFFD");
-            return Encoding.UTF8.GetString(bytes);
-        }
-    }
+        nameof(SamplerOptions.Temperature) => "--temperature",
+        nameof(SamplerOptions.TopK) => "--top-k",
+        nameof(SamplerOptions.TopP) => "--top-p",
+        nameof(SamplerOptions.MinP) => "--min-p",
+        nameof(SamplerOptions.RepeatPenalty) => "--repeat-penalty",
+        _ => "sampling option " + option,
+    };
 }

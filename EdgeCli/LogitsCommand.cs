@@ -19,11 +19,12 @@ internal static class LogitsCommand
         var output = new Option<string>("--out", "-o") { Description = "Output file: float32 little-endian [n_tokens, vocab]", Required = true };
         var engine = Cli.EngineOption();
         var context = Cli.ContextOption();
-        var command = new Command("logits", "Write the logits of every position of a token sequence (teacher forcing)") { model, tokens, output, engine, context };
+        var checkWeights = Cli.CheckWeightsOption();
+        var command = new Command("logits", "Write the logits of every position of a token sequence (teacher forcing)") { model, tokens, output, engine, context, checkWeights };
         command.SetAction(parse => Cli.Run(() =>
         {
             int[] ids = ParseTokens(parse.GetValue(tokens)!);
-            using var loaded = Cli.Load(parse.GetValue(model)!, parse.GetValue(engine), parse.GetValue(context));
+            using var loaded = Cli.Load(parse.GetValue(model)!, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
             int vocab = loaded.Layout.VocabSize;
             if (ids.Length > loaded.Layout.MaxContext)
             {

@@ -2,7 +2,9 @@ using System.CommandLine;
 using EdgeJamba.Cli;
 
 // edgejamba: prompt on stdin, completion on stdout, everything else on stderr.
-// Exit codes: 0 success, 1 bad input (a file, a field, a flag; one clear message), 130 interrupted.
+// Exit codes: 0 success, 1 bad input (a file, a field, a flag; one clear message, never a stack trace),
+// 130 interrupted (Ctrl+C: what was generated is flushed). A reader that goes away (`| head -c 10`) ends
+// the run quietly with 0: the output it wanted was delivered.
 var root = new RootCommand("EdgeJamba: run a small language model on the CPU. The prompt is read from stdin; the completion is written to stdout.");
 GenerateCommand.Configure(root);
 root.Subcommands.Add(LogitsCommand.Create());
@@ -10,4 +12,9 @@ root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction parseError)
+{
+    parseError.ShowHelp = false; // stdout carries the completion only: a bad flag is one message on stderr
+}
+return parsed.Invoke();

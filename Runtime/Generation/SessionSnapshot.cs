@@ -52,16 +52,7 @@ public static class SessionSnapshot
         w.Flush();
         w.Write(LayoutHash.Fnv1a64Bytes(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
         w.Flush();
-        string temp = path + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temp, buffer.ToArray());
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (IOException e)
-        {
-            throw new EdgeJambaException($"{path}: the session could not be saved: {e.Message}");
-        }
+        AtomicFile.Write(path, file => file.Write(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
     /// <summary>Restores <paramref name="session"/> (a fresh one, on the same layout) from <paramref name="path"/>.</summary>
@@ -73,7 +64,7 @@ public static class SessionSnapshot
         {
             data = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new EdgeJambaException($"{path}: the session snapshot cannot be read: {e.Message}");
         }
@@ -120,7 +111,12 @@ public static class SessionSnapshot
             }
             session.History.Add(token);
         }
-        session.Sampler.SetState(new RngState(reader.UInt64(), reader.UInt64(), reader.UInt64(), reader.UInt64()));
+        var rng = new RngState(reader.UInt64(), reader.UInt64(), reader.UInt64(), reader.UInt64());
+        if ((rng.S0 | rng.S1 | rng.S2 | rng.S3) == 0)
+        {
+            throw new EdgeJambaException($"{path}: the sampler state at byte {reader.Offset - 32} is all zero, which no session can have");
+        }
+        session.Sampler.SetState(rng);
         MemoryMarshal.Cast<byte, float>(reader.Bytes(vocab * sizeof(float))).CopyTo(session.Logits);
         int pending = reader.Int32();
         if (pending is < 0 or > 3)

@@ -135,6 +135,11 @@ public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer,
                 Notice?.Invoke($"stopped: the context of {maxContext} tokens is full");
                 break;
             }
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(_logits)))
+            {
+                throw new EdgeJambaException($"the model's logits after position {History.Count - 1} are not finite (NaN or infinity); " +
+                    "its weights are probably corrupt: run with --check-weights to find the tensor");
+            }
             int recent = Math.Min(History.Count, sampler.Options.RepeatLastN);
             int next = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(History)[^recent..]);
             if (options.StopAtEos && eos.Contains(next))
@@ -146,7 +151,10 @@ public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer,
             model.Forward(next, History.Count).CopyTo(_logits);
             History.Add(next);
             bytes.Clear();
-            tokenizer.DecodeToken(next, bytes);
+            if (next < tokenizer.VocabSize)
+            {
+                tokenizer.DecodeToken(next, bytes); // the model's vocabulary may have rows beyond the tokenizer's (padding): they print nothing
+            }
             TrackPending(bytes.WrittenSpan);
             if (stops.Write(_decoder.Decode(bytes.WrittenSpan)))
             {

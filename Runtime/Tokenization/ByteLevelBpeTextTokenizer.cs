@@ -37,6 +37,9 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
     /// <summary>GPT-2's pre-tokenization regex (the <c>ByteLevel</c> pre-tokenizer with <c>use_regex</c>).</summary>
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
+    /// <summary>Ids are below this (the largest vocabulary a model layout may have), so the id table stays bounded.</summary>
+    private const int MaxVocabulary = EdgeJamba.Spec.SpecReader.MaxDimension;
+
     private readonly BpeTokenizer _bpe;
     private readonly Dictionary<string, int> _vocabulary;
     private readonly Dictionary<char, (string Content, int Id)[]> _addedByFirstChar;
@@ -258,9 +261,9 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
         foreach (JsonProperty entry in vocab.EnumerateObject())
         {
             int id = entry.Value.GetInt32();
-            if (id < 0)
+            if (id is < 0 or >= MaxVocabulary)
             {
-                throw new FormatException($"negative id {id} for '{entry.Name}'");
+                throw new FormatException($"id {id} for '{entry.Name}' is outside 0..{MaxVocabulary - 1}");
             }
             vocabulary[entry.Name] = id;
         }
@@ -280,9 +283,9 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
             foreach (JsonElement token in addedList.EnumerateArray())
             {
                 int id = token.GetProperty("id").GetInt32();
-                if (id < 0)
+                if (id is < 0 or >= MaxVocabulary)
                 {
-                    throw new FormatException($"negative added token id {id}");
+                    throw new FormatException($"added token id {id} is outside 0..{MaxVocabulary - 1}");
                 }
                 added.Add(new AddedToken(token.GetProperty("content").GetString()!, id, Property(token, "special")?.GetBoolean() ?? false));
             }

@@ -38,9 +38,11 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     private readonly SentencePieceModelProto _model;
     private readonly TokenBytes _bytes;
     private readonly SpecialTokens _special;
+    private readonly string _source;
 
     private SentencePieceTextTokenizer(LlamaTokenizer tokenizer, SentencePieceModelProto model, string source, TokenizerSettings? settings)
     {
+        _source = source;
         _tokenizer = tokenizer;
         _model = model;
         _bytes = new TokenBytes(model.Pieces.Select(p => PieceBytes(p.Piece, p.Type, model.UnkSurface, source)).ToArray());
@@ -97,6 +99,10 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         {
             throw new EdgeJambaException($"{source}: not a SentencePiece model (no pieces).");
         }
+        if ((uint)model.UnkId >= (uint)model.Pieces.Count)
+        {
+            throw new EdgeJambaException($"{source}: unk_id {model.UnkId} is outside the {model.Pieces.Count} pieces.");
+        }
         if (model.ModelType != SentencePieceModelProto.ModelTypeBpe)
         {
             throw new EdgeJambaException($"{source}: SentencePiece model type {model.ModelType} is not supported (only BPE, type 2).");
@@ -113,6 +119,11 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         Dictionary<string, int>? userDefined = null;
         for (int id = 0; id < model.Pieces.Count; id++)
         {
+            if (model.Pieces[id].Piece.Length == 0 && model.Pieces[id].Type is SentencePieceType.Normal or SentencePieceType.UserDefined)
+            {
+                // An empty user-defined piece sends the merge library into an endless loop.
+                throw new EdgeJambaException($"{source}: piece {id} ({model.Pieces[id].Type}) has no text.");
+            }
             if (model.Pieces[id].Type == SentencePieceType.UserDefined)
             {
                 (userDefined ??= new Dictionary<string, int>(StringComparer.Ordinal))[model.Pieces[id].Piece] = id;
@@ -125,9 +136,11 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
             using var stream = new MemoryStream(data.ToArray(), writable: false);
             tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: userDefined);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or IOException)
+#pragma warning disable CA1031 // the library parses the file again with its own protobuf reader; on damaged bytes it fails in many ways (even NullReferenceException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+#pragma warning restore CA1031
         {
-            throw new EdgeJambaException($"{source}: cannot load the SentencePiece model ({ex.Message}).", ex);
+            throw new EdgeJambaException($"{source}: cannot load the SentencePiece model ({ex.GetType().Name}: {ex.Message}).", ex);
         }
         return new SentencePieceTextTokenizer(tokenizer, model, source, settings);
     }
@@ -136,9 +149,20 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         string normalized = Normalize(text);
-        return normalized.Length == 0
-            ? []
-            : _tokenizer.EncodeToIds(normalized, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: false, considerNormalization: false);
+        if (normalized.Length == 0)
+        {
+            return [];
+        }
+        var ids = _tokenizer.EncodeToIds(normalized, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: false, considerNormalization: false);
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)VocabSize)
+            {
+                // A damaged model (e.g. byte-fallback pieces missing) can make the merge library emit ids it does not have.
+                throw new EdgeJambaException($"{_source}: the SentencePiece model encodes the text to id {id}, outside its {VocabSize} pieces (is the file complete?).");
+            }
+        }
+        return ids;
     }
 
     public void DecodeToken(int id, IBufferWriter<byte> destination) => _bytes.Write(id, destination);
@@ -245,7 +269,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         SentencePieceType.Control => [],
         SentencePieceType.Unknown => Encoding.UTF8.GetBytes(unkSurface),
         SentencePieceType.Byte when piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>'
-            => [byte.Parse(piece.AsSpan(3, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)],
+            && byte.TryParse(piece.AsSpan(3, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte value) => [value],
         SentencePieceType.Byte => throw new EdgeJambaException($"{source}: byte piece '{piece}' is not of the form <0xAB>."),
         _ => Encoding.UTF8.GetBytes(piece.Replace(SpaceSymbol, ' ')),
     };

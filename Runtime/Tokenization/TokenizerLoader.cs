@@ -24,8 +24,9 @@ public static class TokenizerLoader
 
     /// <param name="modelDirectory">The model folder.</param>
     /// <param name="vocabSize">The model's vocabulary size (rows of its embedding); the tokenizer may not be larger.</param>
+    /// <param name="notice">Receives a warning when a Hugging Face folder (one with <c>config.json</c>) has no tokenizer file and the byte tokenizer stands in.</param>
     /// <exception cref="EdgeJambaException">No usable tokenizer, or a file is unreadable, corrupt or inconsistent; the message names it.</exception>
-    public static ITextTokenizer Load(string modelDirectory, int vocabSize)
+    public static ITextTokenizer Load(string modelDirectory, int vocabSize, Action<string>? notice = null)
     {
         if (!Directory.Exists(modelDirectory))
         {
@@ -54,6 +55,10 @@ public static class TokenizerLoader
         else if (vocabSize >= 256)
         {
             source = modelDirectory;
+            if (File.Exists(Path.Combine(modelDirectory, ConfigFile)))
+            {
+                notice?.Invoke($"warning: {modelDirectory} has no {HuggingFaceTokenizerFile} or {SentencePieceFile}; using the byte tokenizer (one token per byte), which this model was probably not trained with");
+            }
             string[] specials = Enumerable.Range(256, vocabSize - 256).Select(id => $"<|special_{id}|>").ToArray();
             tokenizer = new ByteTextTokenizer(specials, settings with { BosToken = null, EosToken = null });
         }

@@ -126,6 +126,25 @@ public sealed unsafe class Checkpoint : IDisposable
     }
 
     /// <summary>
+    /// Tensor <paramref name="name"/> of shape <c>[blocks, rows, cols]</c> (per-head weights stacked on a leading
+    /// axis, e.g. NX-AI xLSTM headwise projections) as a <c>[blocks·rows, cols]</c> float32 matrix: block <c>b</c>
+    /// is rows <c>b·rows .. (b+1)·rows − 1</c>. Its dtype F32, F16 or BF16.
+    /// </summary>
+    public Matrix Stacked(string name, int blocks, int rows, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blocks);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        TensorInfo info = Info(name);
+        IReadOnlyList<long> shape = info.Shape;
+        if (shape.Count != 3 || shape[0] != blocks || shape[1] != rows || shape[2] != cols)
+        {
+            throw ShapeMismatch(info, $"[{blocks}, {rows}, {cols}]");
+        }
+        return new Matrix(Floats(name), checked(blocks * rows), cols);
+    }
+
+    /// <summary>
     /// Tensor <paramref name="name"/> as <paramref name="length"/> float32 values. Its shape must be
     /// <c>[length]</c>, <c>[1, length]</c> or <c>[length, 1]</c>; its dtype F32, F16 or BF16.
     /// </summary>
@@ -141,6 +160,39 @@ public sealed unsafe class Checkpoint : IDisposable
             throw ShapeMismatch(info, $"[{length}], [1, {length}] or [{length}, 1]");
         }
         return new ReadOnlySpan<float>(Floats(name), length);
+    }
+
+    /// <summary>
+    /// Scans every floating-point tensor (F32, F16, BF16, F64; in name order) for a NaN or an infinity and
+    /// returns the first one found: the tensor, the element's flat (row-major) index and its value; null when
+    /// every weight is finite. Reads the whole mapping once (for <c>--check-weights</c>).
+    /// </summary>
+    public (TensorInfo Tensor, long Element, double Value)? FindNonFinite()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach ((SafetensorsFile file, TensorInfo info) in _tensors.Values.OrderBy(t => t.Info.Name, StringComparer.Ordinal))
+        {
+            if (info.DType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.F64))
+            {
+                continue; // integer tensors are always finite
+            }
+            byte* data = file.DataPointer(info);
+            for (long i = 0; i < info.ElementCount; i++)
+            {
+                double value = info.DType switch
+                {
+                    TensorDType.F32 => ((float*)data)[i],
+                    TensorDType.F16 => (double)((Half*)data)[i],
+                    TensorDType.BF16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)data)[i] << 16),
+                    _ => ((double*)data)[i],
+                };
+                if (!double.IsFinite(value))
+                {
+                    return (info, i, value);
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>The raw bytes of <paramref name="name"/> in the mapping, any dtype (e.g. U8 packed ternary weights); see <see cref="Info"/> for the layout.</summary>

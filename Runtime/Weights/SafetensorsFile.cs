@@ -14,6 +14,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
 {
     private const string MetadataKey = "__metadata__";
 
+    private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly MemoryMappedFile _mapping;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _base;
@@ -150,6 +152,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
         long dataStart = 8 + (long)headerLength;
         long dataLength = fileLength - dataStart;
         byte[] headerBytes = new ReadOnlySpan<byte>(file + 8, (int)headerLength).ToArray();
+        try
+        {
+            _ = s_strictUtf8.GetCharCount(headerBytes);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new EdgeJambaException($"safetensors file '{path}': the header is not valid UTF-8 (file byte {8 + e.Index}).", e);
+        }
         JsonDocument document;
         try
         {

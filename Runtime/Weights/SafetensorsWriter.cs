@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-
 using System.Text.Json;
 
 namespace EdgeJamba.Runtime;
@@ -7,7 +6,7 @@ namespace EdgeJamba.Runtime;
 /// <summary>
 /// Writes float32 tensors as a safetensors file: 8-byte little-endian header length, a JSON header
 /// (<c>dtype</c>, <c>shape</c>, <c>data_offsets</c> per tensor, in the given order), then the data.
-/// The file appears complete or not at all (written to a temporary name, then renamed).
+/// The file appears complete or not at all (see <see cref="AtomicFile"/>).
 /// </summary>
 public static class SafetensorsWriter
 {
@@ -43,8 +42,7 @@ public static class SafetensorsWriter
         {
             header.WriteByte((byte)' ');
         }
-        string temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(path, file =>
         {
             Span<byte> length = stackalloc byte[8];
             BitConverter.TryWriteBytes(length, (ulong)header.Length);
@@ -54,8 +52,6 @@ public static class SafetensorsWriter
             {
                 file.Write(MemoryMarshal.AsBytes(data.AsSpan()));
             }
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
-
 }
