@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using EdgeJamba.Generated;
 using EdgeJamba.Layout;
 using EdgeJamba.Runtime;
@@ -23,7 +22,7 @@ internal static class Cli
     public static Option<int?> ContextOption() => new Option<int?>("--ctx")
     {
         Description = "Maximum context in tokens (sizes the KV cache); default min(max_position_embeddings, 4096)",
-    }.Range(1, SpecReaderLimits.MaxContext);
+    }.Range(1, EdgeJamba.Spec.SpecReader.MaxDimension);
 
     public static Option<EngineChoice> EngineOption() => new("--engine")
     {
@@ -121,16 +120,5 @@ internal static class Cli
         return option;
     }
 
-    /// <summary>Writes a file completely or not at all (see <see cref="AtomicFile"/>).</summary>
-    public static void WriteAtomically(string path, Action<Stream> write) => AtomicFile.Write(path, write);
-
-    public static void WriteTextAtomically(string path, string text) => WriteAtomically(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
-
     private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>Limits shared with the spec validator.</summary>
-internal static class SpecReaderLimits
-{
-    public const int MaxContext = EdgeJamba.Spec.SpecReader.MaxDimension;
 }

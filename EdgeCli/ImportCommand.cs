@@ -29,7 +29,7 @@ internal static class ImportCommand
             }
             if (parse.GetValue(output) is { } path)
             {
-                Cli.WriteTextAtomically(path, spec);
+                AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(spec)));
             }
             else
             {

@@ -42,7 +42,7 @@ internal static class LogitsCommand
             {
                 loaded.Model.Forward(ids[t], t).CopyTo(all.AsSpan(t * vocab, vocab));
             }
-            Cli.WriteAtomically(parse.GetValue(output)!, stream => stream.Write(MemoryMarshal.AsBytes(all.AsSpan())));
+            AtomicFile.Write(parse.GetValue(output)!, stream => stream.Write(MemoryMarshal.AsBytes(all.AsSpan())));
             return Cli.Ok;
         }));
         return command;

@@ -182,25 +182,33 @@ public sealed class TextGenerator(LanguageModel model, ITextTokenizer tokenizer,
         output.Flush();
     }
 
-    /// <summary>Keeps the bytes of a trailing, not yet complete UTF-8 sequence (for session snapshots).</summary>
+    /// <summary>
+    /// Keeps the bytes of a trailing, not yet complete UTF-8 sequence (for session snapshots). Only the last three
+    /// bytes of pending + token can belong to one, so the window is fixed; nothing is allocated unless a
+    /// character is split across tokens.
+    /// </summary>
     private void TrackPending(ReadOnlySpan<byte> tokenBytes)
     {
-        Span<byte> all = stackalloc byte[PendingUtf8.Length + tokenBytes.Length];
-        PendingUtf8.CopyTo(all);
-        tokenBytes.CopyTo(all[PendingUtf8.Length..]);
-        int incomplete = 0;
-        for (int back = 1; back <= Math.Min(3, all.Length); back++)
+        Span<byte> tail = stackalloc byte[3];
+        int length = 0;
+        for (int i = Math.Max(0, PendingUtf8.Length + tokenBytes.Length - 3); i < PendingUtf8.Length + tokenBytes.Length; i++)
         {
-            byte b = all[^back];
+            tail[length++] = i < PendingUtf8.Length ? PendingUtf8[i] : tokenBytes[i - PendingUtf8.Length];
+        }
+        var window = tail[..length];
+        int incomplete = 0;
+        for (int back = 1; back <= window.Length; back++)
+        {
+            byte b = window[^back];
             if ((b & 0xC0) == 0x80)
             {
                 continue; // continuation byte: keep looking for the lead
             }
-            int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-            incomplete = length > back ? back : 0;
+            int needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            incomplete = needed > back ? back : 0;
             break;
         }
-        PendingUtf8 = all[^incomplete..].ToArray();
+        PendingUtf8 = incomplete == 0 ? [] : window[^incomplete..].ToArray();
     }
 
     /// <summary>
