@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var model = Cli.ModelOption(required: true);
+        var model = Cli.ModelOption();
         var prompt = new Option<int>("--prompt-tokens", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
         var generate = new Option<int>("--gen-tokens", "-n") { Description = "Tokens to decode after the prompt", DefaultValueFactory = _ => 256 };
         var repeat = new Option<int>("--repeat", "-r") { Description = "Repetitions (median and range are reported)", DefaultValueFactory = _ => 5 };
@@ -27,7 +27,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats)") { model, prompt, generate, repeat, engine, context };
         command.SetAction(parse => Cli.Run(() =>
         {
-            using var loaded = Cli.Load(parse.GetValue(model)!, parse.GetValue(engine), parse.GetValue(context));
+            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context));
             var m = loaded.Model;
             int p = parse.GetValue(prompt), n = parse.GetValue(generate), r = parse.GetValue(repeat);
             if (p + n > loaded.Layout.MaxContext)
@@ -66,7 +66,7 @@ internal static class BenchCommand
                 }
             }
             var o = Console.Out;
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {parse.GetValue(model)} ({loaded.Layout.Layers.Count} layers, engine {m.EngineName}, 1 thread)"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {loaded.Files.Name} ({loaded.Layout.Layers.Count} layers, engine {m.EngineName}, 1 thread)"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prefill {p,5} tokens: {Summary(prefill)} tok/s"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decode  {n,5} tokens: {Summary(decode)} tok/s"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,

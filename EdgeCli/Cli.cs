@@ -11,13 +11,17 @@ internal static class Cli
 {
     public const int Ok = 0;
     public const int Failed = 1;
+    public const int Usage = 2;
+    public const int SomeRequestsFailed = 3;
     public const int Interrupted = 130;
 
-    public static Option<string> ModelOption(bool required) => new("--model", "-m")
+    public static Option<string?> ModelOption() => new("--model", "-m")
     {
-        Description = "Hugging Face model folder (config.json, *.safetensors, tokenizer)",
-        Required = required,
+        Description = "Hugging Face model folder (config.json, *.safetensors, tokenizer); default: the model embedded in this binary",
     };
+
+    /// <summary>The model embedded in this executable (checked against its hashes), or null.</summary>
+    public static EmbeddedModel? Embedded() => EmbeddedModel.TryOpen(typeof(Cli).Assembly);
 
     public static Option<int?> ContextOption() => new Option<int?>("--ctx")
     {
@@ -40,6 +44,11 @@ internal static class Cli
         try
         {
             return body();
+        }
+        catch (UsageException e)
+        {
+            Error(e.Message);
+            return Usage;
         }
         catch (EdgeJambaException e)
         {
@@ -69,23 +78,24 @@ internal static class Cli
         }
     }
 
-    /// <summary>
-    /// Standard output as a stream that fails with "Broken pipe" once the reader has gone away (<c>| head</c>),
-    /// so <see cref="Run"/> can stop the run; .NET's console stream silently drops writes to a closed pipe.
-    /// </summary>
-    public static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
-        ? Console.OpenStandardOutput()
-        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-
     public static void Error(string message) => Console.Error.WriteLine("edgejamba: error: " + message);
 
     /// <summary>
     /// Opens a model folder, saying on stderr which engine runs it and which checkpoint tensors the layout does
     /// not use (they are ignored); with <paramref name="checkWeights"/>, also the first NaN or infinite weight.
     /// </summary>
-    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext, bool checkWeights = false)
+    /// <summary>The files of the --model folder, else of the model embedded in this binary; null when there is neither.</summary>
+    public static ModelFiles? Files(string? directory) => directory is not null ? ModelFiles.FromDirectory(directory) : Embedded();
+
+    /// <param name="directory">The --model folder; null for the model embedded in this binary.</param>
+    public static LoadedModel Load(string? directory, EngineChoice engine, int? maxContext, bool checkWeights = false) =>
+        Load(Files(directory) ?? throw new EdgeJambaException("no model given: pass --model DIR (a Hugging Face folder with config.json and safetensors weights); this binary embeds no model"),
+            engine, maxContext, checkWeights);
+
+    public static LoadedModel Load(ModelFiles files, EngineChoice engine, int? maxContext, bool checkWeights = false)
     {
-        var loaded = ModelLoader.Load(directory, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
+        var loaded = ModelLoader.Load(files, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
+        string directory = files.Name;
         var expected = LayoutTensors.All(loaded.Layout).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var unused = loaded.Checkpoint.TensorNames.Where(name => !expected.Contains(name)).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)
@@ -122,3 +132,6 @@ internal static class Cli
 
     private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>A command line that cannot work (flags that exclude each other): exit code <see cref="Cli.Usage"/>.</summary>
+internal sealed class UsageException(string message) : EdgeJambaException(message);

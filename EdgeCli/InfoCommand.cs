@@ -11,7 +11,7 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var model = Cli.ModelOption(required: false);
+        var model = Cli.ModelOption();
         var engine = Cli.EngineOption();
         var context = Cli.ContextOption();
         var command = new Command("info", "Show the vector ISA, the compiled-in models and a model's memory plan") { model, engine, context };
@@ -26,15 +26,15 @@ internal static class InfoCommand
             {
                 o.WriteLine($"  {layout.Name,-20} {LayoutHash.Compute(layout)}  {layout.Layers.Count} layers, hidden {layout.HiddenSize}, context {layout.MaxContext}");
             }
-            if (parse.GetValue(model) is { } directory)
+            if (Cli.Files(parse.GetValue(model)) is { } files)
             {
-                using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context));
+                using var loaded = Cli.Load(files, parse.GetValue(engine), parse.GetValue(context));
                 var l = loaded.Layout;
                 long weights = loaded.Checkpoint.MappedBytes + loaded.Checkpoint.OwnedBytes;
                 long kvPerToken = MemoryPlan.KvBytesPerToken(l);
                 long recurrent = MemoryPlan.RecurrentBytes(l);
                 long state = MemoryPlan.StateBytes(l);
-                o.WriteLine($"model: {directory}");
+                o.WriteLine($"model: {files.Name}");
                 o.WriteLine($"  engine:               {loaded.Model.EngineName} (layout {LayoutHash.Compute(l)})");
                 o.WriteLine($"  layers:               {Describe(l)}");
                 o.WriteLine($"  weights:              {Bytes(weights)} (mapped {Bytes(loaded.Checkpoint.MappedBytes)}, widened copies {Bytes(loaded.Checkpoint.OwnedBytes)})");

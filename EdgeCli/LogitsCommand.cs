@@ -14,7 +14,7 @@ internal static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = Cli.ModelOption(required: true);
+        var model = Cli.ModelOption();
         var tokens = new Option<string>("--tokens") { Description = "Comma-separated token ids", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output file: float32 little-endian [n_tokens, vocab]", Required = true };
         var engine = Cli.EngineOption();
@@ -24,7 +24,7 @@ internal static class LogitsCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             int[] ids = ParseTokens(parse.GetValue(tokens)!);
-            using var loaded = Cli.Load(parse.GetValue(model)!, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
             int vocab = loaded.Layout.VocabSize;
             if (ids.Length > loaded.Layout.MaxContext)
             {

@@ -19,12 +19,16 @@ public enum EngineChoice
 /// <summary>A model folder opened for inference: layout, mapped weights and the engine running them.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    internal LoadedModel(ModelLayout layout, Checkpoint checkpoint, LanguageModel model)
+    internal LoadedModel(ModelFiles files, ModelLayout layout, Checkpoint checkpoint, LanguageModel model)
     {
+        Files = files;
         Layout = layout;
         Checkpoint = checkpoint;
         Model = model;
     }
+
+    /// <summary>Where the model's files are (its folder, or the executable for an embedded model).</summary>
+    public ModelFiles Files { get; }
 
     public ModelLayout Layout { get; }
 
@@ -46,47 +50,51 @@ public static class ModelLoader
     /// The layout of a model folder: from its Hugging Face <c>config.json</c>, or, for folders of our own
     /// (random-weight models), from the spec file <c>layout.model.json</c>.
     /// </summary>
-    public static ModelLayout ReadLayout(string directory, int? maxContext)
+    public static ModelLayout ReadLayout(ModelFiles model, int? maxContext)
     {
-        if (!File.Exists(Path.Combine(directory, "config.json")) && File.Exists(Path.Combine(directory, RandomCheckpoint.SpecFileName)))
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.Exists("config.json") && model.Exists(RandomCheckpoint.SpecFileName))
         {
-            return SpecFile.Load(Path.Combine(directory, RandomCheckpoint.SpecFileName), maxContext);
+            string text = System.Text.Encoding.UTF8.GetString(model.ReadAllBytes(RandomCheckpoint.SpecFileName));
+            return SpecFile.Parse(text, model.PathOf(RandomCheckpoint.SpecFileName), maxContext);
         }
-        return HfConfigImporter.Import(directory, maxContext);
+        return HfConfigImporter.Import(model, maxContext);
     }
 
-    /// <param name="directory">Folder with config.json (or layout.model.json) and safetensors weights.</param>
+    /// <summary>Opens the model folder <paramref name="directory"/>; see <see cref="Load(ModelFiles, EngineChoice, int?, Func{ModelLayout, Checkpoint, LanguageModel?}?, Action{string}?)"/>.</summary>
+    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext,
+        Func<ModelLayout, Checkpoint, LanguageModel?>? specialized, Action<string>? notice = null) =>
+        Load(ModelFiles.FromDirectory(directory), engine, maxContext, specialized, notice);
+
+    /// <param name="model">Files with config.json (or layout.model.json) and safetensors weights.</param>
     /// <param name="engine">Engine preference.</param>
     /// <param name="maxContext">Context to plan the KV cache for; null for the default.</param>
     /// <param name="specialized">Creates the compiled-in model for a layout, or returns null (the application's <c>GeneratedModels.TryCreate</c>).</param>
     /// <param name="notice">Receives one line for the user when the generic engine is used in auto mode.</param>
-    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext,
+    public static LoadedModel Load(ModelFiles model, EngineChoice engine, int? maxContext,
         Func<ModelLayout, Checkpoint, LanguageModel?>? specialized, Action<string>? notice = null)
     {
-        if (!Directory.Exists(directory))
-        {
-            throw new EdgeJambaException($"{directory}: model folder not found");
-        }
-        var layout = ReadLayout(directory, maxContext);
-        var checkpoint = Checkpoint.Open(directory);
+        var layout = ReadLayout(model, maxContext);
+        var checkpoint = Checkpoint.Open(model);
+        string directory = model.Name;
         try
         {
-            LanguageModel? model = null;
+            LanguageModel? languageModel = null;
             if (engine != EngineChoice.Generic)
             {
-                model = specialized?.Invoke(layout, checkpoint);
-                if (model is null && engine == EngineChoice.Specialized)
+                languageModel = specialized?.Invoke(layout, checkpoint);
+                if (languageModel is null && engine == EngineChoice.Specialized)
                 {
                     throw new EdgeJambaException($"{directory}: no specialized code is compiled in for this layout (layout hash " +
                         $"{LayoutHash.Compute(layout)}); use --engine generic, or build a binary for it");
                 }
-                if (model is null)
+                if (languageModel is null)
                 {
                     notice?.Invoke($"note: no specialized code for this layout (hash {LayoutHash.Compute(layout)}); running on the generic engine");
                 }
             }
-            model ??= new GenericModel(layout, checkpoint);
-            return new LoadedModel(layout, checkpoint, model);
+            languageModel ??= new GenericModel(layout, checkpoint);
+            return new LoadedModel(model, layout, checkpoint, languageModel);
         }
         catch
         {

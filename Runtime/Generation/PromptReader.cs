@@ -84,4 +84,72 @@ public static class PromptReader
             return Encoding.UTF8.GetString(text);
         }
     }
+
+    /// <summary>
+    /// Splits <paramref name="input"/> into lines (<c>\n</c>, an optional <c>\r</c> before it is dropped) for the
+    /// one-request-per-line modes. Memory stays bounded: a line longer than <paramref name="maxLineBytes"/> is
+    /// skipped to its end and returned with <see cref="InputLine.Bytes"/> null. A last line without a newline
+    /// counts; an empty input has no lines.
+    /// </summary>
+    public static IEnumerable<InputLine> ReadLines(Stream input, long maxLineBytes)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var line = new MemoryStream();
+        bool tooLong = false;
+        int number = 0;
+        var buffer = new byte[ChunkBytes];
+        int read;
+        while ((read = input.Read(buffer)) > 0)
+        {
+            int start = 0;
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n')
+                {
+                    continue;
+                }
+                Append(buffer.AsSpan(start, i - start));
+                yield return Take();
+                start = i + 1;
+            }
+            Append(buffer.AsSpan(start, read - start));
+        }
+        if (line.Length > 0 || tooLong)
+        {
+            yield return Take();
+        }
+
+        void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (!tooLong && line.Length + bytes.Length > maxLineBytes)
+            {
+                tooLong = true;
+                line.SetLength(0);
+            }
+            if (!tooLong)
+            {
+                line.Write(bytes);
+            }
+        }
+
+        InputLine Take()
+        {
+            number++;
+            byte[]? bytes = null;
+            if (!tooLong)
+            {
+                bytes = line.ToArray();
+                if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
+                {
+                    bytes = bytes[..^1];
+                }
+            }
+            line.SetLength(0);
+            tooLong = false;
+            return new InputLine(number, bytes);
+        }
+    }
 }
+
+/// <summary>One line of input: its 1-based number and its bytes (without the line end), or null bytes when it was too long to keep.</summary>
+public sealed record InputLine(int Number, byte[]? Bytes);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EdgeJamba.Layout;
+using EdgeJamba.Runtime.Tokenization;
 
 namespace EdgeJamba.Runtime.Import;
 
@@ -22,25 +23,21 @@ public static class HfConfigImporter
 
     /// <summary>Reads <c>config.json</c> in <paramref name="modelDirectory"/>.</summary>
     /// <param name="maxContext">The KV-cache size to plan for; null picks <c>min(max_position_embeddings, 4096)</c>.</param>
-    public static ModelLayout Import(string modelDirectory, int? maxContext = null)
+    public static ModelLayout Import(string modelDirectory, int? maxContext = null) => Import(ModelFiles.FromDirectory(modelDirectory), maxContext);
+
+    /// <summary>Reads the <c>config.json</c> of <paramref name="model"/>.</summary>
+    /// <param name="maxContext">The KV-cache size to plan for; null picks <c>min(max_position_embeddings, 4096)</c>.</param>
+    public static ModelLayout Import(ModelFiles model, int? maxContext = null)
     {
-        string path = Path.Combine(modelDirectory, "config.json");
-        if (!File.Exists(path))
+        ArgumentNullException.ThrowIfNull(model);
+        string path = model.PathOf(TokenizerLoader.ConfigFile);
+        if (!model.Exists(TokenizerLoader.ConfigFile))
         {
             throw new EdgeJambaException($"{path}: not found; a model folder needs a Hugging Face config.json");
         }
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (IOException e)
-        {
-            throw new EdgeJambaException($"{path}: cannot be read: {e.Message}");
-        }
-        string name = ModelName(modelDirectory);
-        var layout = ImportText(text, path, name, maxContext);
-        return layout with { Tokenizer = DetectTokenizer(modelDirectory) };
+        string text = System.Text.Encoding.UTF8.GetString(model.ReadAllBytes(TokenizerLoader.ConfigFile));
+        var layout = ImportText(text, path, ClassName(model.ModelName), maxContext);
+        return layout with { Tokenizer = DetectTokenizer(model) };
     }
 
     /// <summary>Reads config text; <paramref name="path"/> is only used in messages.</summary>
@@ -391,14 +388,14 @@ public static class HfConfigImporter
     }
 
     /// <summary>The tokenizer file a folder carries: tokenizer.json (byte-level BPE) wins over tokenizer.model (SentencePiece).</summary>
-    public static TokenizerKind DetectTokenizer(string directory) =>
-        File.Exists(Path.Combine(directory, "tokenizer.json")) ? TokenizerKind.Bpe :
-        File.Exists(Path.Combine(directory, "tokenizer.model")) ? TokenizerKind.SentencePiece : TokenizerKind.None;
+    public static TokenizerKind DetectTokenizer(ModelFiles model) =>
+        model.Exists(TokenizerLoader.HuggingFaceTokenizerFile) ? TokenizerKind.Bpe :
+        model.Exists(TokenizerLoader.SentencePieceFile) ? TokenizerKind.SentencePiece : TokenizerKind.None;
 
-    private static string ModelName(string directory)
+    /// <summary>A C# identifier for the spec's <c>name</c> (the generated class) from a model's name.</summary>
+    private static string ClassName(string modelName)
     {
-        string leaf = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
-        var chars = leaf.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
+        var chars = modelName.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
         string name = new(chars);
         return name.Length == 0 || char.IsDigit(name[0]) ? "Model" + name : name;
     }

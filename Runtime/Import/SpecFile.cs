@@ -20,6 +20,16 @@ public static class SpecFile
         {
             throw new EdgeJambaException($"{path}: cannot be read: {e.Message}");
         }
+        return Parse(text, path, maxContext);
+    }
+
+    /// <summary>Validates spec text; <paramref name="path"/> names it in messages.</summary>
+    /// <param name="text">The spec.</param>
+    /// <param name="path">The spec's file, for messages.</param>
+    /// <param name="maxContext">Replaces the spec's <c>max_context</c> (<c>--ctx</c>); the result is validated again (state size).</param>
+    public static ModelLayout Parse(string text, string path, int? maxContext = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         var result = SpecReader.Read(text);
         var errors = result.Problems.Where(p => !p.IsWarning).Select(p => p.Format(path, text)).ToList();
         if (result.Layout is null || errors.Count > 0)

@@ -98,13 +98,6 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
 
     public bool AddBos => _special.AddBos;
 
-    /// <summary>Loads a <c>tokenizer.json</c>; problems become an <see cref="EdgeJambaException"/> naming the file.</summary>
-    public static ByteLevelBpeTextTokenizer Load(string path, TokenizerSettings? settings = null)
-    {
-        using JsonDocument document = JsonFiles.Parse(path);
-        return Create(document.RootElement, path, settings);
-    }
-
     /// <summary>Builds the tokenizer from a parsed <c>tokenizer.json</c>; <paramref name="source"/> names it in error messages.</summary>
     /// <exception cref="EdgeJambaException">The file is malformed or uses a feature this class does not support.</exception>
     public static ByteLevelBpeTextTokenizer Create(JsonElement root, string source, TokenizerSettings? settings = null)

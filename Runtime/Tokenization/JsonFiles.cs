@@ -2,29 +2,21 @@ using System.Text.Json;
 
 namespace EdgeJamba.Runtime.Tokenization;
 
-/// <summary>Reads the JSON files of a model folder; every failure becomes an <see cref="EdgeJambaException"/> naming the file.</summary>
+/// <summary>Reads the JSON files of a model; every failure becomes an <see cref="EdgeJambaException"/> naming the file.</summary>
 internal static class JsonFiles
 {
-    public static JsonDocument Parse(string path)
+    public static JsonDocument Parse(ModelFiles model, string file)
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
+            return JsonDocument.Parse(model.ReadAllBytes(file));
         }
         catch (JsonException ex)
         {
-            throw new EdgeJambaException($"{path}: invalid JSON ({ex.Message})", ex);
-        }
-        catch (IOException ex)
-        {
-            throw new EdgeJambaException($"{path}: cannot read the file ({ex.Message})", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new EdgeJambaException($"{path}: cannot read the file ({ex.Message})", ex);
+            throw new EdgeJambaException($"{model.PathOf(file)}: invalid JSON ({ex.Message})", ex);
         }
     }
 
-    /// <summary>The parsed file, or null when it does not exist.</summary>
-    public static JsonDocument? ParseIfExists(string path) => File.Exists(path) ? Parse(path) : null;
+    /// <summary>The parsed file, or null when the model has no such file.</summary>
+    public static JsonDocument? ParseIfExists(ModelFiles model, string file) => model.Exists(file) ? Parse(model, file) : null;
 }

@@ -26,38 +26,42 @@ public static class TokenizerLoader
     /// <param name="vocabSize">The model's vocabulary size (rows of its embedding); the tokenizer may not be larger.</param>
     /// <param name="notice">Receives a warning when a Hugging Face folder (one with <c>config.json</c>) has no tokenizer file and the byte tokenizer stands in.</param>
     /// <exception cref="EdgeJambaException">No usable tokenizer, or a file is unreadable, corrupt or inconsistent; the message names it.</exception>
-    public static ITextTokenizer Load(string modelDirectory, int vocabSize, Action<string>? notice = null)
+    public static ITextTokenizer Load(string modelDirectory, int vocabSize, Action<string>? notice = null) =>
+        Load(ModelFiles.FromDirectory(modelDirectory), vocabSize, notice);
+
+    /// <param name="model">The model's files.</param>
+    /// <param name="vocabSize">The model's vocabulary size (rows of its embedding); the tokenizer may not be larger.</param>
+    /// <param name="notice">Receives a warning when a Hugging Face model (one with <c>config.json</c>) has no tokenizer file and the byte tokenizer stands in.</param>
+    /// <exception cref="EdgeJambaException">No usable tokenizer, or a file is unreadable, corrupt or inconsistent; the message names it.</exception>
+    public static ITextTokenizer Load(ModelFiles model, int vocabSize, Action<string>? notice = null)
     {
-        if (!Directory.Exists(modelDirectory))
-        {
-            throw new EdgeJambaException($"{modelDirectory}: model folder not found.");
-        }
-        TokenizerSettings settings = ReadSettings(modelDirectory);
-        string jsonPath = Path.Combine(modelDirectory, HuggingFaceTokenizerFile);
-        string modelPath = Path.Combine(modelDirectory, SentencePieceFile);
+        ArgumentNullException.ThrowIfNull(model);
+        TokenizerSettings settings = ReadSettings(model);
+        string jsonPath = model.PathOf(HuggingFaceTokenizerFile);
+        string modelPath = model.PathOf(SentencePieceFile);
 
         ITextTokenizer tokenizer;
         string source;
-        if (File.Exists(jsonPath))
+        if (model.Exists(HuggingFaceTokenizerFile))
         {
-            using JsonDocument document = JsonFiles.Parse(jsonPath);
-            bool useSentencePiece = !ByteLevelBpeTextTokenizer.IsByteLevel(document.RootElement) && File.Exists(modelPath);
+            using JsonDocument document = JsonFiles.Parse(model, HuggingFaceTokenizerFile);
+            bool useSentencePiece = !ByteLevelBpeTextTokenizer.IsByteLevel(document.RootElement) && model.Exists(SentencePieceFile);
             source = useSentencePiece ? modelPath : jsonPath;
             tokenizer = useSentencePiece
-                ? SentencePieceTextTokenizer.Load(modelPath, settings)
+                ? SentencePieceTextTokenizer.Create(model.ReadAllBytes(SentencePieceFile), modelPath, settings)
                 : ByteLevelBpeTextTokenizer.Create(document.RootElement, jsonPath, settings);
         }
-        else if (File.Exists(modelPath))
+        else if (model.Exists(SentencePieceFile))
         {
             source = modelPath;
-            tokenizer = SentencePieceTextTokenizer.Load(modelPath, settings);
+            tokenizer = SentencePieceTextTokenizer.Create(model.ReadAllBytes(SentencePieceFile), modelPath, settings);
         }
         else if (vocabSize >= 256)
         {
-            source = modelDirectory;
-            if (File.Exists(Path.Combine(modelDirectory, ConfigFile)))
+            source = model.Name;
+            if (model.Exists(ConfigFile))
             {
-                notice?.Invoke($"warning: {modelDirectory} has no {HuggingFaceTokenizerFile} or {SentencePieceFile}; using the byte tokenizer (one token per byte), which this model was probably not trained with");
+                notice?.Invoke($"warning: {model.Name} has no {HuggingFaceTokenizerFile} or {SentencePieceFile}; using the byte tokenizer (one token per byte), which this model was probably not trained with");
             }
             string[] specials = Enumerable.Range(256, vocabSize - 256).Select(id => $"<|special_{id}|>").ToArray();
             tokenizer = new ByteTextTokenizer(specials, settings with { BosToken = null, EosToken = null });
@@ -65,7 +69,7 @@ public static class TokenizerLoader
         else
         {
             throw new EdgeJambaException(
-                $"{modelDirectory}: no {HuggingFaceTokenizerFile} or {SentencePieceFile}, and the vocabulary of {vocabSize} is too small for the byte tokenizer (256 ids).");
+                $"{model.Name}: no {HuggingFaceTokenizerFile} or {SentencePieceFile}, and the vocabulary of {vocabSize} is too small for the byte tokenizer (256 ids).");
         }
 
         if (tokenizer.VocabSize > vocabSize)
@@ -83,13 +87,14 @@ public static class TokenizerLoader
     /// Missing files and null values mean "not set".
     /// </summary>
     /// <exception cref="EdgeJambaException">A file is not valid JSON or a value has the wrong type; the message names the file and field.</exception>
-    public static TokenizerSettings ReadSettings(string modelDirectory)
+    public static TokenizerSettings ReadSettings(ModelFiles model)
     {
+        ArgumentNullException.ThrowIfNull(model);
         var settings = new TokenizerSettings();
         foreach (string file in new[] { ConfigFile, GenerationConfigFile })
         {
-            string path = Path.Combine(modelDirectory, file);
-            using JsonDocument? document = JsonFiles.ParseIfExists(path);
+            string path = model.PathOf(file);
+            using JsonDocument? document = JsonFiles.ParseIfExists(model, file);
             if (document is null)
             {
                 continue;
@@ -104,8 +109,8 @@ public static class TokenizerLoader
             };
         }
 
-        string configPath = Path.Combine(modelDirectory, TokenizerConfigFile);
-        using JsonDocument? tokenizerConfig = JsonFiles.ParseIfExists(configPath);
+        string configPath = model.PathOf(TokenizerConfigFile);
+        using JsonDocument? tokenizerConfig = JsonFiles.ParseIfExists(model, TokenizerConfigFile);
         if (tokenizerConfig is not null)
         {
             JsonElement root = tokenizerConfig.RootElement;

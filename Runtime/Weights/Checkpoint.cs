@@ -38,7 +38,7 @@ public sealed unsafe class Checkpoint : IDisposable
         MappedBytes = files.Sum(f => f.Length);
     }
 
-    /// <summary>The model directory given to <see cref="Open"/>.</summary>
+    /// <summary>The model folder (or embedded model) given to <see cref="Open(ModelFiles)"/>, as messages name it.</summary>
     public string Directory { get; }
 
     /// <summary>The mapped files, in load order.</summary>
@@ -54,42 +54,37 @@ public sealed unsafe class Checkpoint : IDisposable
     public IReadOnlyCollection<string> TensorNames => _tensors.Keys;
 
     /// <summary>Maps the weights of <paramref name="modelDirectory"/>; throws <see cref="EdgeJambaException"/> naming the file at fault.</summary>
-    public static Checkpoint Open(string modelDirectory)
-    {
-        ArgumentNullException.ThrowIfNull(modelDirectory);
-        if (!System.IO.Directory.Exists(modelDirectory))
-        {
-            throw new EdgeJambaException($"model directory '{modelDirectory}' does not exist.");
-        }
+    public static Checkpoint Open(string modelDirectory) => Open(ModelFiles.FromDirectory(modelDirectory));
 
+    /// <summary>Opens the weights of <paramref name="model"/> without copying them; throws <see cref="EdgeJambaException"/> naming the file at fault.</summary>
+    public static Checkpoint Open(ModelFiles model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         var files = new List<SafetensorsFile>();
         try
         {
             var tensors = new Dictionary<string, (SafetensorsFile, TensorInfo)>(StringComparer.Ordinal);
-            string single = Path.Combine(modelDirectory, SingleFileName);
-            string index = Path.Combine(modelDirectory, IndexFileName);
-            if (File.Exists(single))
+            if (model.Exists(SingleFileName))
             {
-                AddAll(files, tensors, single);
+                AddAll(files, tensors, model, SingleFileName);
             }
-            else if (File.Exists(index))
+            else if (model.Exists(IndexFileName))
             {
-                AddIndexed(files, tensors, modelDirectory, index);
+                AddIndexed(files, tensors, model);
             }
             else
             {
-                string[] found = System.IO.Directory.GetFiles(modelDirectory, "*.safetensors");
-                if (found.Length == 0)
+                IReadOnlyList<string> found = model.List(".safetensors");
+                if (found.Count == 0)
                 {
-                    throw new EdgeJambaException($"no {SingleFileName}, {IndexFileName} or *.safetensors file in '{modelDirectory}'.");
+                    throw new EdgeJambaException($"no {SingleFileName}, {IndexFileName} or *.safetensors file in '{model.Name}'.");
                 }
-                Array.Sort(found, StringComparer.Ordinal);
-                foreach (string path in found)
+                foreach (string name in found)
                 {
-                    AddAll(files, tensors, path);
+                    AddAll(files, tensors, model, name);
                 }
             }
-            return new Checkpoint(modelDirectory, [.. files], tensors);
+            return new Checkpoint(model.Name, [.. files], tensors);
         }
         catch
         {
@@ -306,39 +301,34 @@ public sealed unsafe class Checkpoint : IDisposable
         }
     }
 
-    private static void AddAll(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, string path)
+    private static void AddAll(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, ModelFiles model, string name)
     {
-        SafetensorsFile file = SafetensorsFile.Open(path);
+        SafetensorsFile file = model.OpenSafetensors(name);
         files.Add(file);
         foreach (TensorInfo info in file.Tensors)
         {
             if (tensors.TryGetValue(info.Name, out (SafetensorsFile File, TensorInfo Info) other))
             {
-                throw new EdgeJambaException($"tensor '{info.Name}' is in both '{other.File.FilePath}' and '{path}'.");
+                throw new EdgeJambaException($"tensor '{info.Name}' is in both '{other.File.FilePath}' and '{file.FilePath}'.");
             }
             tensors.Add(info.Name, (file, info));
         }
     }
 
-    private static void AddIndexed(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, string directory, string indexPath)
+    private static void AddIndexed(List<SafetensorsFile> files, Dictionary<string, (SafetensorsFile, TensorInfo)> tensors, ModelFiles model)
     {
-        Dictionary<string, string> weightMap = ReadWeightMap(indexPath);
-        string fullDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar;
+        string indexPath = model.PathOf(IndexFileName);
+        Dictionary<string, string> weightMap = ReadWeightMap(model, indexPath);
         var shards = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         foreach ((string name, string shardName) in weightMap)
         {
             if (!shards.TryGetValue(shardName, out SafetensorsFile? shard))
             {
-                string shardPath = Path.GetFullPath(Path.Combine(directory, shardName));
-                if (!shardPath.StartsWith(fullDirectory, StringComparison.Ordinal))
+                if (!model.Exists(shardName))
                 {
-                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which is outside the model directory.");
+                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which is not a file of the model folder.");
                 }
-                if (!File.Exists(shardPath))
-                {
-                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which does not exist.");
-                }
-                shard = SafetensorsFile.Open(Path.Combine(directory, shardName));
+                shard = model.OpenSafetensors(shardName);
                 files.Add(shard);
                 shards.Add(shardName, shard);
             }
@@ -350,20 +340,16 @@ public sealed unsafe class Checkpoint : IDisposable
         }
     }
 
-    private static Dictionary<string, string> ReadWeightMap(string indexPath)
+    private static Dictionary<string, string> ReadWeightMap(ModelFiles model, string indexPath)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            document = JsonDocument.Parse(model.ReadAllBytes(IndexFileName));
         }
         catch (JsonException e)
         {
             throw new EdgeJambaException($"index '{indexPath}' is not valid JSON: {e.Message}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new EdgeJambaException($"cannot read index '{indexPath}': {e.Message}", e);
         }
 
         using (document)

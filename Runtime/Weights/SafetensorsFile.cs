@@ -9,6 +9,7 @@ namespace EdgeJamba.Runtime;
 /// of UTF-8 JSON (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {..}}</c>),
 /// then the data area that the offsets index. <see cref="Open"/> validates the whole header; tensor
 /// bytes are then reached without copying. Pointers and spans are valid until <see cref="Dispose"/>.
+/// <see cref="OpenMemory"/> reads a file that is already in memory (weights embedded in the executable).
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
@@ -16,13 +17,13 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly MemoryMappedFile _mapping;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MemoryMappedFile? _mapping;
+    private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
     private readonly Dictionary<string, TensorInfo> _tensors;
     private bool _disposed;
 
-    private SafetensorsFile(string filePath, long length, MemoryMappedFile mapping, MemoryMappedViewAccessor view, byte* basePointer)
+    private SafetensorsFile(string filePath, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, byte* basePointer)
     {
         FilePath = filePath;
         Length = length;
@@ -94,6 +95,20 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Validates a safetensors file held in memory the caller keeps alive and unchanged for as long as the result is
+    /// used (e.g. a resource inside the executable's image); <paramref name="name"/> names it in messages.
+    /// </summary>
+    public static SafetensorsFile OpenMemory(string name, byte* data, long length)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (length < 8)
+        {
+            throw new EdgeJambaException($"safetensors file '{name}' is {length} bytes long; it must start with an 8-byte header length.");
+        }
+        return new SafetensorsFile(name, length, mapping: null, view: null, data);
+    }
+
     /// <summary>The tensor called <paramref name="name"/>, if the header lists it.</summary>
     public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TensorInfo info)
     {
@@ -132,9 +147,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
             return;
         }
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _mapping.Dispose();
+        _view?.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view?.Dispose();
+        _mapping?.Dispose();
     }
 
     private static (IReadOnlyDictionary<string, string> Metadata, Dictionary<string, TensorInfo> Tensors, long DataStart) ParseHeader(string path, byte* file, long fileLength)

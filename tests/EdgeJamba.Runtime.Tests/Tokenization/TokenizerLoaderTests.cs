@@ -51,7 +51,7 @@ public sealed class TokenizerLoaderTests : IDisposable
     {
         Write("config.json", """{ "bos_token_id": 1, "eos_token_id": 2 }""");
         Write("generation_config.json", """{ "bos_token_id": null, "eos_token_id": [7, 8] }""");
-        TokenizerSettings settings = TokenizerLoader.ReadSettings(_folder);
+        TokenizerSettings settings = TokenizerLoader.ReadSettings(ModelFiles.FromDirectory(_folder));
         Assert.Equal(1, settings.BosId);
         Assert.Equal([7, 8], settings.EosIds);
         Assert.Null(settings.AddBos);
