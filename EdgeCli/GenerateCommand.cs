@@ -59,8 +59,6 @@ internal static class GenerateCommand
                 throw new EdgeJambaException($"--state-out {target}: the folder does not exist"); // refused before any text is generated
             }
             bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
-            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
-            var generationConfig = GenerationConfig.Read(loaded.Files);
             var flags = new SamplerOptions
             {
                 Temperature = parse.GetValue(temperature),
@@ -71,6 +69,9 @@ internal static class GenerateCommand
                 Seed = parse.GetValue(seed) ?? (ulong)DateTime.UtcNow.Ticks,
                 Greedy = parse.GetValue(greedy),
             };
+            Validate(flags, origin: null); // before any file is opened
+            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            var generationConfig = GenerationConfig.Read(loaded.Files);
             var samplerOptions = generationConfig.ApplyTo(flags, name => name switch
             {
                 nameof(SamplerOptions.Temperature) => Given(temperature),
@@ -84,7 +85,7 @@ internal static class GenerateCommand
             {
                 samplerOptions = samplerOptions with { RepeatPenalty = 1f }; // greedy is the model's own argmax unless a penalty is asked for
             }
-            Validate(samplerOptions);
+            Validate(samplerOptions, loaded.Files.PathOf(TokenizerLoader.GenerationConfigFile) + ": ");
             var tokenizer = TokenizerLoader.Load(loaded.Files, loaded.Layout.VocabSize, Notice);
             var generation = new GenerationOptions
             {
@@ -138,8 +139,11 @@ internal static class GenerateCommand
         }));
     }
 
-    /// <summary>Checks sampling settings, naming the flag (or request field) at fault.</summary>
-    internal static void Validate(SamplerOptions options, bool request = false)
+    /// <summary>
+    /// Checks sampling settings, naming what is at fault: a flag (<paramref name="origin"/> null: a usage error),
+    /// or a field of a JSONL request or of a file (<paramref name="origin"/> names it).
+    /// </summary>
+    internal static void Validate(SamplerOptions options, string? origin)
     {
         try
         {
@@ -149,7 +153,10 @@ internal static class GenerateCommand
         {
             string message = e.Message;
             int cut = message.IndexOf(" (Parameter", StringComparison.Ordinal);
-            throw new EdgeJambaException($"{(request ? FieldOf(e.ParamName) : FlagOf(e.ParamName))}: invalid value: " + (cut > 0 ? message[..cut] : message));
+            string problem = cut > 0 ? message[..cut] : message;
+            throw origin is null
+                ? new UsageException($"{FlagOf(e.ParamName)}: invalid value: {problem}")
+                : new EdgeJambaException($"{origin}{FieldOf(e.ParamName)}: invalid value: {problem}");
         }
     }
 

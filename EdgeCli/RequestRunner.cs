@@ -193,7 +193,11 @@ internal sealed class RequestRunner(LoadedModel loaded, ITextTokenizer tokenizer
                     ? s.ValueKind == JsonValueKind.Number && s.TryGetUInt64(out ulong seed) ? seed : throw Wrong("seed", "a non-negative integer")
                     : seedGiven ? sampling.Seed : (ulong)DateTime.UtcNow.Ticks,
             };
-            GenerateCommand.Validate(options, request: true);
+            if (options.Greedy && !sampling.Greedy && !root.TryGetProperty("repeat_penalty", out _))
+            {
+                options = options with { RepeatPenalty = 1f }; // as --greedy: the model's own argmax unless a penalty is asked for
+            }
+            GenerateCommand.Validate(options, origin: "");
             int maxTokens = Integer(root, "max_tokens", generation.MaxTokens);
             if (maxTokens < 0)
             {

@@ -31,10 +31,11 @@ public sealed class AotBinary : IDisposable
 
     public ProcessResult Run(string? stdin, params string[] args) => RunProcess(Path_, args, stdin, TimeSpan.FromMinutes(2));
 
-    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string? stdin, TimeSpan timeout)
+    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string? stdin, TimeSpan timeout, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(file)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

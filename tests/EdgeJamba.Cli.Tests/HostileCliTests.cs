@@ -305,15 +305,15 @@ public sealed partial class HostileCliTests(AotBinary binary)
     public void NumericFlag_OutOfRange_IsRefusedNamingIt(string[] flag, string message)
     {
         var result = binary.Run("hi", ["--model", "/nonexistent/model", .. flag]);
-        AssertClean(result, 1, message);
+        AssertClean(result, 2, message); // a bad command line: exit code 2, before any file is opened
         Assert.Empty(result.StdOut);
     }
 
     [Fact]
     public void LogitsAndInfo_ContextOutOfRange_AreRefusedNamingIt()
     {
-        AssertClean(binary.Run(null, "logits", "--model", "/nonexistent", "--tokens", "1", "--out", "x", "--ctx", "-5"), 1, "--ctx must be between 1 and 16777216, not -5");
-        AssertClean(binary.Run(null, "info", "--ctx", "99999999999"), 1, "--ctx must be between 1 and 16777216");
+        AssertClean(binary.Run(null, "logits", "--model", "/nonexistent", "--tokens", "1", "--out", "x", "--ctx", "-5"), 2, "--ctx must be between 1 and 16777216, not -5");
+        AssertClean(binary.Run(null, "info", "--ctx", "99999999999"), 2, "--ctx must be between 1 and 16777216");
         AssertClean(binary.Run(null, "random-model", "--spec", "/nonexistent.json", "-o", NewFolder("never")), 1, "/nonexistent.json: cannot be read");
     }
 
