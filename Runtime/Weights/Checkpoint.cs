@@ -324,9 +324,13 @@ public sealed unsafe class Checkpoint : IDisposable
         {
             if (!shards.TryGetValue(shardName, out SafetensorsFile? shard))
             {
+                if (!ModelFiles.IsPlainName(shardName))
+                {
+                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which is outside the model directory.");
+                }
                 if (!model.Exists(shardName))
                 {
-                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which is not a file of the model folder.");
+                    throw new EdgeJambaException($"index '{indexPath}' maps tensor '{name}' to '{shardName}', which does not exist.");
                 }
                 shard = model.OpenSafetensors(shardName);
                 files.Add(shard);

@@ -29,6 +29,10 @@ public abstract class ModelFiles
     /// <summary>How messages name <paramref name="file"/>.</summary>
     public virtual string PathOf(string file) => Name + "/" + file;
 
+    /// <summary>A file name without any directory part: the only names a model's files have (so an index cannot point outside the folder).</summary>
+    public static bool IsPlainName(string file) =>
+        file is { Length: > 0 } && file != "." && file != ".." && file.IndexOfAny(['/', '\\', '\0']) < 0;
+
     /// <summary>The files of the folder <paramref name="directory"/>; throws when it does not exist.</summary>
     public static ModelFiles FromDirectory(string directory)
     {
@@ -72,8 +76,5 @@ public abstract class ModelFiles
 
         public override SafetensorsFile OpenSafetensors(string file) => SafetensorsFile.Open(PathOf(file));
 
-        /// <summary>A file name without any directory part (so an index cannot point outside the folder).</summary>
-        private static bool IsPlainName(string file) =>
-            file.Length > 0 && file != "." && file != ".." && file.IndexOfAny(['/', '\\', '\0']) < 0;
     }
 }

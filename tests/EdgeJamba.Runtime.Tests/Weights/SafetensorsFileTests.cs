@@ -41,6 +41,29 @@ public sealed class SafetensorsFileTests : IDisposable
     }
 
     [Fact]
+    public unsafe void OpenMemory_ReadsTheSameFileInPlace_AndValidatesItTheSameWay()
+    {
+        string path = _temp.File("model.safetensors");
+        Write(path, [F32("a", [2, 2], [1f, 2f, 3f, 4f]), new Tensor("b", "U8", [3], [7, 8, 9])]);
+        byte[] raw = File.ReadAllBytes(path);
+
+        fixed (byte* data = raw)
+        {
+            using SafetensorsFile file = SafetensorsFile.OpenMemory("embedded/model.safetensors", data, raw.Length);
+            Assert.True(file.TryGet("b", out TensorInfo? b));
+            Assert.True(file.DataPointer(b) == data + b.ByteOffset); // no copy
+            Assert.Equal([7, 8, 9], file.Bytes(b).ToArray());
+            Assert.Equal("embedded/model.safetensors", file.FilePath);
+
+            nint start = (nint)data;
+            var truncated = Assert.Throws<EdgeJambaException>(() => SafetensorsFile.OpenMemory("embedded/model.safetensors", (byte*)start, raw.Length - 4));
+            Assert.Contains("embedded/model.safetensors", truncated.Message, StringComparison.Ordinal);
+            var tiny = Assert.Throws<EdgeJambaException>(() => SafetensorsFile.OpenMemory("embedded/x", (byte*)start, 5));
+            Assert.Contains("5 bytes long", tiny.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public unsafe void DataPointer_PointsAtTheTensorBytesInTheFile()
     {
         string path = _temp.File("model.safetensors");
