@@ -11,7 +11,7 @@ namespace EdgeJamba.Cli.Tests;
 public sealed class ArmBinary : IDisposable
 {
     private const string Linker = "/usr/bin/aarch64-linux-gnu-gcc";
-    private const string Qemu = "/usr/bin/qemu-aarch64-static";
+    internal const string Qemu = "/usr/bin/qemu-aarch64-static";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "edgejamba-arm64-" + Environment.ProcessId);
 
     public ArmBinary()
@@ -104,5 +104,27 @@ public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBi
         Assert.True(onArm.ExitCode == 0, onArm.StdErr);
         Assert.True(onX64.StdOut.Length > 100);
         Assert.Equal(onX64.StdOut, onArm.StdOut);
+    }
+
+    [SkippableFact]
+    public void Arm64_BuildEmbed_Stories260K_RunsFromAnEmptyFolder_LikeTheX64Build()
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        string model = SharedData.RequireDirectory("models/stories260K");
+        string empty = Path.Combine(arm.TempDirectory, "empty");
+        Directory.CreateDirectory(empty);
+        string executable = Path.Combine(arm.TempDirectory, "stories-arm64");
+
+        var build = AotBinary.RunProcess(x64.Path_, ["build", "--model", model, "--embed", "--rid", "linux-arm64", "-o", executable, "--source", SharedData.RepoRoot],
+            stdin: null, TimeSpan.FromMinutes(20));
+        Assert.True(build.ExitCode == 0, build.StdErr);
+        Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], File.ReadAllBytes(executable)[..4]);
+
+        var onArm = AotBinary.RunProcess(ArmBinary.Qemu, ["-L", "/usr/aarch64-linux-gnu", executable, "--greedy", "-n", "60"], "Once upon a time",
+            TimeSpan.FromMinutes(5), workingDirectory: empty);
+        var onX64 = x64.Run("Once upon a time", "--model", model, "--greedy", "-n", "60");
+        Assert.True(onArm.ExitCode == 0, onArm.StdErr);
+        Assert.Equal(onX64.StdOut, onArm.StdOut);
+        Assert.DoesNotContain("generic", onArm.StdErr, StringComparison.Ordinal);
     }
 }
