@@ -39,11 +39,13 @@ internal static class BuildCommand
         rid.AcceptOnlyFromAmong("linux-x64", "linux-arm64");
         var output = new Option<string?>("--out", "-o") { Description = "The executable to write (default: the model's name, in the current folder)" };
         var source = new Option<string?>("--source") { Description = "EdgeJamba source tree (default: found above the current folder or this executable)" };
+        var quant = new Option<string?>("--quant") { Description = "Projection weight format: f32 (as stored), q8_0 or ternary (post-training quantization, applied as the weights load)" };
+        quant.AcceptOnlyFromAmong("f32", "q8_0", "ternary");
         var keep = new Option<bool>("--keep-build") { Description = "Keep the build folder (spec, staged files, dotnet log) and print its path" };
         var context = Cli.ContextOption();
         var command = new Command("build", "Compile an executable specialized for a model folder, optionally with the model inside it")
         {
-            model, embed, isa, rid, output, source, keep, context,
+            model, embed, isa, rid, quant, output, source, keep, context,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -59,6 +61,10 @@ internal static class BuildCommand
 
             Step(1, $"reading {directory}");
             var layout = ModelLoader.ReadLayout(files, parse.GetValue(context));
+            if (parse.GetValue(quant) is { } format)
+            {
+                layout = HfConfigImporter.Quantize(layout, HfConfigImporter.ParseQuant(format), "--quant " + format);
+            }
             using (Checkpoint.Open(files))
             {
                 // Fails here, with the tensor named, rather than after the compile.
@@ -82,7 +88,7 @@ internal static class BuildCommand
                 if (parse.GetValue(embed))
                 {
                     Step(2, "hashing the model's files to embed");
-                    long bytes = Stage(directory, embedDirectory, layout.Name);
+                    long bytes = Stage(directory, spec, embedDirectory, layout.Name);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"edgejamba:       {bytes / 1048576.0:F1} MiB to embed"));
                 }
                 else
@@ -143,22 +149,25 @@ internal static class BuildCommand
     private static void Step(int step, string text) => Console.Error.WriteLine($"edgejamba: [{step}/4] {text}");
 
     /// <summary>
-    /// Links the model's files into <paramref name="embedDirectory"/> (no copy) beside the manifest the runtime
-    /// checks; returns their total size.
+    /// Links the model's files into <paramref name="embedDirectory"/> (no copy), with the built layout as the model's
+    /// own <c>layout.model.json</c> (so the embedded model runs exactly the compiled-in layout, e.g. quantized), beside
+    /// the manifest the runtime checks; returns their total size.
     /// </summary>
-    private static long Stage(string modelDirectory, string embedDirectory, string name)
+    private static long Stage(string modelDirectory, string spec, string embedDirectory, string name)
     {
         Directory.CreateDirectory(embedDirectory);
         var names = ModelFileNames.Concat(Directory.GetFiles(modelDirectory, "*.safetensors").Select(Path.GetFileName).OfType<string>())
-            .Where(f => File.Exists(Path.Combine(modelDirectory, f)))
+            .Where(f => f != RandomCheckpoint.SpecFileName && File.Exists(Path.Combine(modelDirectory, f)))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         foreach (string file in names)
         {
             File.CreateSymbolicLink(Path.Combine(embedDirectory, file), Path.GetFullPath(Path.Combine(modelDirectory, file)));
         }
+        File.Copy(spec, Path.Combine(embedDirectory, RandomCheckpoint.SpecFileName));
+        names.Add(RandomCheckpoint.SpecFileName);
         EmbeddedModel.WriteManifest(embedDirectory, names, name, Path.Combine(embedDirectory, EmbeddedModel.ManifestFile));
-        return names.Sum(f => new FileInfo(Path.Combine(modelDirectory, f)).Length);
+        return names.Sum(f => new FileInfo(Path.Combine(embedDirectory, f)).Length);
     }
 
     /// <summary>Runs dotnet with its output in <paramref name="log"/>, printing a line on stderr every 20 s so a long compile shows it is alive.</summary>

@@ -97,6 +97,10 @@ internal static class Cli
         var loaded = ModelLoader.Load(files, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
         string directory = files.Name;
         var expected = LayoutTensors.All(loaded.Layout).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        if (loaded.Layout.Projections == ProjectionFormat.Ternary)
+        {
+            expected.UnionWith(expected.Select(TensorNames.WeightScale).ToList()); // the scales beside packed ternary weights
+        }
         var unused = loaded.Checkpoint.TensorNames.Where(name => !expected.Contains(name)).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)
         {

@@ -4,7 +4,7 @@ using EdgeJamba.Runtime.Import;
 
 namespace EdgeJamba.Cli;
 
-/// <summary><c>edgejamba import DIR [-o SPEC]</c>: the layout spec of a Hugging Face model folder.</summary>
+/// <summary><c>edgejamba import DIR [-o SPEC] [--quant q8_0|ternary]</c>: the layout spec of a Hugging Face model folder.</summary>
 internal static class ImportCommand
 {
     public static Command Create()
@@ -12,11 +12,19 @@ internal static class ImportCommand
         var directory = new Argument<string>("DIR") { Description = "Hugging Face model folder" };
         var output = new Option<string?>("--out", "-o") { Description = "Write the spec to this file (default: stdout)" };
         var name = new Option<string?>("--name") { Description = "Model name in the spec (a C# identifier; default from the folder name)" };
+        var quant = new Option<string?>("--quant")
+        {
+            Description = "Projection weight format: f32 (as stored), q8_0 or ternary (post-training, quantized at load)",
+        }.AcceptOnlyFromAmong("f32", "q8_0", "ternary");
         var context = Cli.ContextOption();
-        var command = new Command("import", "Write the model-layout spec of a Hugging Face config.json") { directory, output, name, context };
+        var command = new Command("import", "Write the model-layout spec of a Hugging Face config.json") { directory, output, name, quant, context };
         command.SetAction(parse => Cli.Run(() =>
         {
             var layout = HfConfigImporter.Import(parse.GetValue(directory)!, parse.GetValue(context));
+            if (parse.GetValue(quant) is { } format)
+            {
+                layout = HfConfigImporter.Quantize(layout, HfConfigImporter.ParseQuant(format), "--quant " + format);
+            }
             if (parse.GetValue(name) is { } n)
             {
                 layout = layout with { Name = n };

@@ -37,10 +37,14 @@ internal sealed class AttentionEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("Q", Names.Attention(i, "q"), "QueryDim", "HiddenSize");
-        yield return new WeightField("K", Names.Attention(i, "k"), "KvDim", "HiddenSize");
-        yield return new WeightField("V", Names.Attention(i, "v"), "KvDim", "HiddenSize");
-        yield return new WeightField("O", Names.Attention(i, "o"), "HiddenSize", "QueryDim");
+        yield return Projection("Q", Names.Attention(i, "q"), "QueryDim", "HiddenSize");
+        yield return Projection("K", Names.Attention(i, "k"), "KvDim", "HiddenSize");
+        yield return Projection("V", Names.Attention(i, "v"), "KvDim", "HiddenSize");
+        yield return Projection("O", Names.Attention(i, "o"), "HiddenSize", "QueryDim");
+        if (Model.HasSubNorms)
+        {
+            yield return new WeightField("AttnSubNorm", Names.AttentionSubNorm(i), "1", "QueryDim");
+        }
         if (_a.Bias)
         {
             yield return new WeightField("QBias", Names.Attention(i, "q", "bias"), "1", "QueryDim");
@@ -76,10 +80,11 @@ internal sealed class AttentionEmitter : PartEmitter
         w.Line("Span<float> k = keys.Slice(position * KvDim, count * KvDim);");
         w.Line("Span<float> v = values.Slice(position * KvDim, count * KvDim);");
         w.Line("Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);");
-        w.Line(Step(ref step, "q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions"));
-        w.Line("Kernels.MatMul(w.Q, x, count, q);");
-        w.Line("Kernels.MatMul(w.K, x, count, k);");
-        w.Line("Kernels.MatMul(w.V, x, count, v);");
+        w.Line(Step(ref step, "q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions" +
+            (Quantized ? "; x quantized to int8 once for the three integer products" : "")));
+        Project(w, "w.Q", "x", "HiddenSize", "q");
+        Project(w, "w.K", "x", "HiddenSize", "k", quantized: true);
+        Project(w, "w.V", "x", "HiddenSize", "v", quantized: true);
         if (_a.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -108,8 +113,13 @@ internal sealed class AttentionEmitter : PartEmitter
                 w.Line("    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));");
             }
         }
+        if (Model.HasSubNorms)
+        {
+            w.Line(Step(ref step, "attention = attn_sub_norm(attention), row by row"));
+            SubNorm(w, "attention", "QueryDim", "AttnSubNorm");
+        }
         w.Line(Step(ref step, "h += o_proj·attention"));
-        w.Line("Kernels.MatMul(w.O, attention, count, output);");
+        Project(w, "w.O", "attention", "QueryDim", "output");
         if (_a.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))

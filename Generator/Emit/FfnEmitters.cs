@@ -29,9 +29,13 @@ internal sealed class DenseFfnEmitter : PartEmitter
             yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
             yield break;
         }
-        yield return new WeightField("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
-        yield return new WeightField("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize");
-        yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+        yield return Projection("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
+        yield return Projection("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize");
+        yield return Projection("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+        if (Model.HasSubNorms)
+        {
+            yield return new WeightField("FfnSubNorm", Names.FfnSubNorm(i), "1", "IntermediateSize");
+        }
         if (_f.Bias)
         {
             yield return new WeightField("GateBias", Names.Mlp(i, "gate", "bias"), "1", "IntermediateSize");
@@ -52,9 +56,10 @@ internal sealed class DenseFfnEmitter : PartEmitter
         }
         else
         {
-            w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]"));
-            w.Line("Kernels.MatMul(w.Gate, x, count, gate);");
-            w.Line("Kernels.MatMul(w.Up, x, count, up);");
+            w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]" +
+                (Quantized ? "; x quantized to int8 once for both integer products" : "")));
+            Project(w, "w.Gate", "x", "HiddenSize", "gate");
+            Project(w, "w.Up", "x", "HiddenSize", "up", quantized: true);
         }
         if (_f.Bias)
         {
@@ -65,8 +70,13 @@ internal sealed class DenseFfnEmitter : PartEmitter
             }
         }
         w.Line("Kernels.GatedActivation(Activation." + _f.Activation + ", gate, up, gate);");
+        if (Model.HasSubNorms)
+        {
+            w.Line(Step(ref step, "gate = ffn_sub_norm(gate), row by row"));
+            SubNorm(w, "gate", "IntermediateSize", "FfnSubNorm");
+        }
         w.Line(Step(ref step, "h += down_proj·gate"));
-        w.Line("Kernels.MatMul(w.Down, gate, count, output);");
+        Project(w, "w.Down", "gate", "IntermediateSize", "output");
         if (_f.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -103,9 +113,10 @@ internal sealed class MoeEmitter : PartEmitter
 
     public override IEnumerable<string> ExtraFields()
     {
-        yield return "public readonly Matrix[] ExpertGate = new Matrix[Experts];";
-        yield return "public readonly Matrix[] ExpertUp = new Matrix[Experts];";
-        yield return "public readonly Matrix[] ExpertDown = new Matrix[Experts];";
+        string type = ProjectionType;
+        yield return "public readonly " + type + "[] ExpertGate = new " + type + "[Experts];";
+        yield return "public readonly " + type + "[] ExpertUp = new " + type + "[Experts];";
+        yield return "public readonly " + type + "[] ExpertDown = new " + type + "[Experts];";
     }
 
     public override IEnumerable<string> Precompute()
@@ -116,9 +127,9 @@ internal sealed class MoeEmitter : PartEmitter
         yield return "for (int e = 0; e < Experts; e++)";
         yield return "{";
         yield return "    string expert = " + Quote(prefix) + " + e.ToString(CultureInfo.InvariantCulture);";
-        yield return "    ExpertGate[e] = checkpoint.Matrix(expert + " + Quote(gate.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
-        yield return "    ExpertUp[e] = checkpoint.Matrix(expert + " + Quote(up.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
-        yield return "    ExpertDown[e] = checkpoint.Matrix(expert + " + Quote(down.Substring(prefix.Length + 1)) + ", HiddenSize, IntermediateSize);";
+        yield return "    ExpertGate[e] = " + BindProjection("expert + " + Quote(gate.Substring(prefix.Length + 1)), "IntermediateSize", "HiddenSize") + ";";
+        yield return "    ExpertUp[e] = " + BindProjection("expert + " + Quote(up.Substring(prefix.Length + 1)), "IntermediateSize", "HiddenSize") + ";";
+        yield return "    ExpertDown[e] = " + BindProjection("expert + " + Quote(down.Substring(prefix.Length + 1)), "HiddenSize", "IntermediateSize") + ";";
         yield return "}";
     }
 
@@ -149,10 +160,21 @@ internal sealed class MoeEmitter : PartEmitter
             }
             using (w.Block("foreach (int e in chosen)"))
             {
-                w.Line("Kernels.MatVec(w.ExpertGate[e], xt, gate);");
-                w.Line("Kernels.MatVec(w.ExpertUp[e], xt, up);");
-                w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-                w.Line("Kernels.MatVec(w.ExpertDown[e], gate, expertOut);");
+                if (Quantized)
+                {
+                    // The down projection's input overwrites the int8 scratch: x is quantized again for each expert.
+                    Project(w, "w.ExpertGate[e]", "xt", "HiddenSize", "gate", count: "1");
+                    Project(w, "w.ExpertUp[e]", "xt", "HiddenSize", "up", quantized: true, count: "1");
+                    w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
+                    Project(w, "w.ExpertDown[e]", "gate", "IntermediateSize", "expertOut", count: "1");
+                }
+                else
+                {
+                    w.Line("Kernels.MatVec(w.ExpertGate[e], xt, gate);");
+                    w.Line("Kernels.MatVec(w.ExpertUp[e], xt, up);");
+                    w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
+                    w.Line("Kernels.MatVec(w.ExpertDown[e], gate, expertOut);");
+                }
                 w.Line("Kernels.AddScaled(expertOut, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", ht);");
             }
         }

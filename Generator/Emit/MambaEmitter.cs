@@ -31,7 +31,7 @@ internal sealed class MambaEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("InProj", Names.Mamba(i, "in_proj.weight"), "2 * DInner", "HiddenSize");
+        yield return Projection("InProj", Names.Mamba(i, "in_proj.weight"), "2 * DInner", "HiddenSize");
         if (_m.ProjBias)
         {
             yield return new WeightField("InProjBias", Names.Mamba(i, "in_proj.bias"), "1", "2 * DInner");
@@ -52,7 +52,7 @@ internal sealed class MambaEmitter : PartEmitter
         yield return new WeightField("DtBias", Names.Mamba(i, "dt_proj.bias"), "1", "DInner");
         yield return new WeightField("ALog", Names.Mamba(i, "A_log"), "DInner", "DState");
         yield return new WeightField("D", Names.Mamba(i, "D"), "1", "DInner");
-        yield return new WeightField("OutProj", Names.Mamba(i, "out_proj.weight"), "HiddenSize", "DInner");
+        yield return Projection("OutProj", Names.Mamba(i, "out_proj.weight"), "HiddenSize", "DInner");
         if (_m.ProjBias)
         {
             yield return new WeightField("OutProjBias", Names.Mamba(i, "out_proj.bias"), "1", "HiddenSize");
@@ -84,7 +84,7 @@ internal sealed class MambaEmitter : PartEmitter
         w.Line("Span<float> dt = s.Dt.AsSpan(0, count * DInner);");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * DInner);");
         w.Line(Step(ref step, "[x | z] = in_proj·x [count, 2 * DInner]"));
-        w.Line("Kernels.MatMul(w.InProj, x, count, xz);");
+        Project(w, "w.InProj", "x", "HiddenSize", "xz");
         if (_m.ProjBias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -127,7 +127,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("    w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));");
         }
         w.Line(Step(ref step, "h += out_proj·y"));
-        w.Line("Kernels.MatMul(w.OutProj, y, count, output);");
+        Project(w, "w.OutProj", "y", "DInner", "output");
         if (_m.ProjBias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))

@@ -129,7 +129,7 @@ internal static class ModelEmitter
             {
                 foreach (var f in fields)
                 {
-                    w.Line("public readonly Matrix " + f.Field + ";");
+                    w.Line("public readonly " + PartEmitter.WeightType(f.Format) + " " + f.Field + ";");
                 }
                 bool onePlus = layout.Norm == NormKind.LayerNorm1p;
                 if (onePlus)
@@ -150,7 +150,7 @@ internal static class ModelEmitter
                     foreach (var f in fields)
                     {
                         w.Line(f.Blocks is null
-                            ? f.Field + " = checkpoint.Matrix(" + Quote(f.Tensor) + ", " + f.Rows + ", " + f.Cols + ");"
+                            ? f.Field + " = " + PartEmitter.BindWeight(f.Format, layout.TernaryScale, Quote(f.Tensor), f.Rows, f.Cols) + ";"
                             : f.Field + " = checkpoint.Stacked(" + Quote(f.Tensor) + ", " + f.Blocks + ", " + f.Rows + ", " + f.Cols + ");");
                     }
                     if (onePlus)
@@ -341,9 +341,13 @@ internal static class ModelEmitter
                 floats += length;
             }
             w.Line("public readonly int[] Chosen = new int[" + Int(sizes.TopK) + "]; // chosen experts");
+            if (sizes.Int8 > 0)
+            {
+                w.Line("public readonly sbyte[] Xq = new sbyte[" + Int(sizes.Int8) + "]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]");
+            }
             w.Line();
             w.Line("/// <summary>Bytes of all the buffers above.</summary>");
-            w.Line("public const long Bytes = " + Int((floats * 4) + (sizes.TopK * 4L)) + ";");
+            w.Line("public const long Bytes = " + Int((floats * 4) + (sizes.TopK * 4L) + sizes.Int8) + ";");
         }
         return w.ToString();
     }
@@ -355,7 +359,9 @@ internal static class ModelEmitter
             Int(layout.MaxContext) + ", " + Double(layout.NormEps) + ", " + Bool(layout.TieEmbeddings) + ", WeightFormat." + layout.WeightFormat +
             ", TokenizerKind." + layout.Tokenizer + ",\n    new EquatableArray<LayerLayout>(\n    [\n" + layers + "\n    ])" +
             (layout.Norm != NormKind.RmsNorm ? ", Norm: NormKind." + layout.Norm : "") +
-            (layout.LogitSoftCap > 0 ? ", LogitSoftCap: " + Double(layout.LogitSoftCap) : "") + ")";
+            (layout.LogitSoftCap > 0 ? ", LogitSoftCap: " + Double(layout.LogitSoftCap) : "") +
+            (layout.Projections != ProjectionFormat.Dense ? ", Projections: ProjectionFormat." + layout.Projections : "") +
+            (layout.TernaryScale != TernaryScale.Multiply ? ", TernaryScale: TernaryScale." + layout.TernaryScale : "") + ")";
     }
 
     private static string Mixer(MixerLayout mixer) => mixer switch
@@ -390,6 +396,9 @@ internal sealed class ScratchSizes
     public List<(string Name, long Length, string Comment)> Floats { get; } = new List<(string, long, string)>();
 
     public int TopK { get; private set; }
+
+    /// <summary>Int8 codes of a quantized projection's input: Chunk rows of the widest input padded to whole 128-column blocks; 0 for dense models.</summary>
+    public long Int8 { get; private set; }
 
     public static ScratchSizes Of(ModelLayout layout)
     {
@@ -454,6 +463,12 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Up", Chunk * (long)ffn, "feed-forward up"));
         s.Floats.Add(("Router", experts, "router probabilities"));
         s.Floats.Add(("Logits", layout.VocabSize, "output logits"));
+        if (layout.Projections != ProjectionFormat.Dense)
+        {
+            int widest = System.Math.Max(System.Math.Max(layout.HiddenSize, inner), System.Math.Max(query, ffn));
+            s.Int8 = Chunk * (long)QuantizedRows.PadColumns(widest);
+            s.Floats.Add(("XqScales", Chunk * (long)QuantizedRows.ScalesPerRow(layout.Projections, widest), "scales of Xq (per token, or per q8_0 block)"));
+        }
         return s;
     }
 }

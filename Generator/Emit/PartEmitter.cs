@@ -23,6 +23,76 @@ internal abstract class PartEmitter
 
     protected TensorNames Names { get; }
 
+    /// <summary>Whether the projections are quantized (ternary or q8_0) and multiplied with int8-quantized inputs.</summary>
+    protected bool Quantized => Model.Projections != ProjectionFormat.Dense;
+
+    /// <summary>The C# type of a weight held in <paramref name="format"/>.</summary>
+    public static string WeightType(ProjectionFormat format) => format switch
+    {
+        ProjectionFormat.Ternary => "TernaryMatrix",
+        ProjectionFormat.Q8_0 => "Q8Matrix",
+        _ => "Matrix",
+    };
+
+    /// <summary>
+    /// The checkpoint call binding <paramref name="tensor"/> (a C# expression) of shape <paramref name="rows"/> x
+    /// <paramref name="cols"/> in <paramref name="format"/> (ternary scales read as <paramref name="scale"/> says).
+    /// </summary>
+    public static string BindWeight(ProjectionFormat format, TernaryScale scale, string tensor, string rows, string cols) => format switch
+    {
+        ProjectionFormat.Ternary => "checkpoint.Ternary(" + tensor + ", " + rows + ", " + cols + ", TernaryScale." + scale + ")",
+        ProjectionFormat.Q8_0 => "checkpoint.Q8(" + tensor + ", " + rows + ", " + cols + ")",
+        _ => "checkpoint.Matrix(" + tensor + ", " + rows + ", " + cols + ")",
+    };
+
+    /// <summary>The C# type of a projection weight in the model's format.</summary>
+    protected string ProjectionType => WeightType(Model.Projections);
+
+    /// <summary>The checkpoint call binding projection <paramref name="tensor"/> (a C# expression) in the model's format.</summary>
+    protected string BindProjection(string tensor, string rows, string cols) => BindWeight(Model.Projections, Model.TernaryScale, tensor, rows, cols);
+
+    /// <summary>A projection weight, in the model's projection format.</summary>
+    protected WeightField Projection(string field, string tensor, string rows, string cols) => new WeightField(field, tensor, rows, cols, format: Model.Projections);
+
+    /// <summary>
+    /// Writes <paramref name="destination"/> = <paramref name="weight"/>·<paramref name="input"/> for <c>count</c> rows of
+    /// <paramref name="width"/>: a float product, or the input quantized to int8 (per token for ternary, per block for q8_0)
+    /// unless <paramref name="quantized"/> says the scratch already holds it, then the integer product; <paramref name="count"/> is
+    /// the expression for the number of rows.
+    /// </summary>
+    protected void Project(SourceWriter w, string weight, string input, string width, string destination, bool quantized = false, string count = "count")
+    {
+        switch (Model.Projections)
+        {
+            case ProjectionFormat.Ternary:
+                if (!quantized)
+                {
+                    w.Line("Kernels.QuantizeInt8Rows(" + input + ", " + count + ", " + width + ", s.Xq, s.XqScales);");
+                }
+                w.Line("Kernels.TernaryMatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
+                break;
+            case ProjectionFormat.Q8_0:
+                if (!quantized)
+                {
+                    w.Line("Kernels.QuantizeQ8Rows(" + input + ", " + count + ", " + width + ", s.Xq, s.XqScales);");
+                }
+                w.Line("Kernels.Q8MatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
+                break;
+            default:
+                w.Line("Kernels.MatMul(" + weight + ", " + input + ", " + count + ", " + destination + ");");
+                break;
+        }
+    }
+
+    /// <summary>BitNet's sub-norm: <paramref name="rows"/> RMS-normalized in place, row by row, by the weight <paramref name="field"/>.</summary>
+    protected static void SubNorm(SourceWriter w, string rows, string width, string field)
+    {
+        using (w.Block("for (int t = 0; t < count; t++)"))
+        {
+            w.Line("Kernels.RmsNorm(" + rows + ".Slice(t * " + width + ", " + width + "), w." + field + ".Row(0), Eps, " + rows + ".Slice(t * " + width + ", " + width + "));");
+        }
+    }
+
     /// <summary>One line describing the part, for the layer's summary comment.</summary>
     public abstract string Describe();
 
@@ -50,13 +120,14 @@ internal abstract class PartEmitter
 /// <summary>A <c>Matrix</c> field of a layer's weights and the tensor it is bound to.</summary>
 internal sealed class WeightField
 {
-    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null)
+    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null, ProjectionFormat format = ProjectionFormat.Dense)
     {
         Field = field;
         Tensor = tensor;
         Rows = rows;
         Cols = cols;
         Blocks = blocks;
+        Format = format;
     }
 
     public string Field { get; }
@@ -66,6 +137,9 @@ internal sealed class WeightField
     public string Rows { get; }
 
     public string Cols { get; }
+
+    /// <summary>How the weight is held: a float <c>Matrix</c>, a <c>TernaryMatrix</c> (bound with the model's <c>TernaryScale</c>) or a <c>Q8Matrix</c>.</summary>
+    public ProjectionFormat Format { get; }
 
     /// <summary>For a tensor stored as <c>[Blocks, Rows, Cols]</c> (bound as the <c>[Blocks·Rows, Cols]</c> matrix), the block count; else null.</summary>
     public string? Blocks { get; }

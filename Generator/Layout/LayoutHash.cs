@@ -29,6 +29,11 @@ static partial class LayoutHash
         {
             sb.Append(";softcap=").Append(Num(layout.LogitSoftCap));
         }
+        // Added with BitNet, likewise.
+        if (layout.Projections != ProjectionFormat.Dense)
+        {
+            sb.Append(";proj=").Append(layout.Projections).Append(",scale=").Append(layout.TernaryScale);
+        }
         foreach (var layer in layout.Layers)
         {
             sb.Append("|L").Append(Num(layer.Index)).Append(':');

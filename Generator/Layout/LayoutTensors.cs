@@ -49,6 +49,10 @@ static partial class LayoutTensors
                         yield return new LayoutTensor(names.Attention(i, "v", "bias"), 1, a.KvDim, TensorRole.Bias);
                         yield return new LayoutTensor(names.Attention(i, "o", "bias"), 1, d, TensorRole.Bias);
                     }
+                    if (layout.HasSubNorms)
+                    {
+                        yield return new LayoutTensor(names.AttentionSubNorm(i), 1, a.QueryDim, TensorRole.Norm);
+                    }
                     break;
                 case MambaLayout m:
                     yield return new LayoutTensor(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d, TensorRole.Linear);
@@ -147,6 +151,10 @@ static partial class LayoutTensors
                         yield return new LayoutTensor(names.Mlp(i, "gate", "bias"), 1, f.IntermediateSize, TensorRole.Bias);
                         yield return new LayoutTensor(names.Mlp(i, "up", "bias"), 1, f.IntermediateSize, TensorRole.Bias);
                         yield return new LayoutTensor(names.Mlp(i, "down", "bias"), 1, d, TensorRole.Bias);
+                    }
+                    if (layout.HasSubNorms)
+                    {
+                        yield return new LayoutTensor(names.FfnSubNorm(i), 1, f.IntermediateSize, TensorRole.Norm);
                     }
                     break;
                 case MoeLayout e:

@@ -44,6 +44,44 @@ public
 #endif
 enum WeightFormat { F32, F16, BF16, Q8_0, Ternary }
 
+/// <summary>
+/// How the projection matrices of the layers (attention q/k/v/o, feed-forward gate/up/down) are stored and multiplied;
+/// the embedding, the norms and the classifier stay dense (<see cref="WeightFormat"/>).
+/// </summary>
+#if EDGEJAMBA_RUNTIME
+public
+#endif
+enum ProjectionFormat
+{
+    /// <summary>Dense float weights, float32 products.</summary>
+    Dense,
+
+    /// <summary>
+    /// llama.cpp's Q8_0: weights in blocks of 32 int8 values with one float scale per block (quantized at load), inputs
+    /// quantized likewise per block of 32; integer dot products per block, scaled and summed in float32.
+    /// </summary>
+    Q8_0,
+
+    /// <summary>
+    /// BitNet b1.58 BitLinear: weights in {−1, 0, +1} times one scale per matrix (2-bit packed), inputs quantized per token
+    /// to int8 by their absmax; the products are integer sums of added and subtracted activations.
+    /// </summary>
+    Ternary,
+}
+
+/// <summary>What a ternary checkpoint's stored <c>weight_scale</c> means (HF <c>quantization_config.linear_class</c>).</summary>
+#if EDGEJAMBA_RUNTIME
+public
+#endif
+enum TernaryScale
+{
+    /// <summary><c>autobitlinear</c>: the scale is γ = mean|W|, the output is multiplied by it.</summary>
+    Multiply,
+
+    /// <summary><c>bitlinear</c>: the scale is 1/γ, the output is divided by it.</summary>
+    Divide,
+}
+
 /// <summary>The tokenizer a model folder carries.</summary>
 #if EDGEJAMBA_RUNTIME
 public
@@ -65,7 +103,9 @@ enum RopeType { Default, Linear, Llama3, Yarn }
 /// <summary>
 /// A whole model: embedding, the layers in order, final norm and classifier. <see cref="Norm"/> is the kind of
 /// every block norm and the final norm; <see cref="LogitSoftCap"/>, when positive, maps the logits through
-/// <c>cap · tanh(logits / cap)</c> (HF xLSTM: 30).
+/// <c>cap · tanh(logits / cap)</c> (HF xLSTM: 30). <see cref="Projections"/> is the format of the layers' projection
+/// matrices (<see cref="TernaryScale"/> reads a ternary checkpoint's stored scales); the BitNet family adds the sub-norms
+/// <c>attn_sub_norm</c> (before o_proj) and <c>ffn_sub_norm</c> (before down_proj).
 /// </summary>
 sealed partial record ModelLayout(
     string Name,
@@ -79,8 +119,13 @@ sealed partial record ModelLayout(
     TokenizerKind Tokenizer,
     EquatableArray<LayerLayout> Layers,
     NormKind Norm = NormKind.RmsNorm,
-    double LogitSoftCap = 0)
+    double LogitSoftCap = 0,
+    ProjectionFormat Projections = ProjectionFormat.Dense,
+    TernaryScale TernaryScale = TernaryScale.Multiply)
 {
+    /// <summary>Whether the layers have BitNet's sub-norms before o_proj and down_proj.</summary>
+    public bool HasSubNorms => Family == CheckpointFamily.Bitnet;
+
     /// <summary>Number of attention layers (each owns a KV cache of <see cref="MaxContext"/> positions).</summary>
     public int AttentionLayerCount
     {

@@ -109,6 +109,15 @@ sealed partial class TensorNames
     public string Attention(int layer, string proj, string part = "weight") =>
         Layer(layer) + "self_attn." + proj + "_proj." + part;
 
+    /// <summary>BitNet's RMSNorm over the concatenated heads, before o_proj [heads·head_dim].</summary>
+    public string AttentionSubNorm(int layer) => Layer(layer) + "self_attn.attn_sub_norm.weight";
+
+    /// <summary>BitNet's RMSNorm over <c>act(gate) ⊙ up</c>, before down_proj [intermediate_size].</summary>
+    public string FfnSubNorm(int layer) => Layer(layer) + _ffn + ".ffn_sub_norm.weight";
+
+    /// <summary>The one-element scale stored beside a packed ternary weight <paramref name="weight"/> (<c>….weight</c> → <c>….weight_scale</c>).</summary>
+    public static string WeightScale(string weight) => weight + "_scale";
+
     /// <summary>
     /// Mamba tensor: in_proj.weight, conv1d.weight, conv1d.bias, x_proj.weight, dt_proj.weight,
     /// dt_proj.bias, A_log, D, out_proj.weight, dt_layernorm.weight, b_layernorm.weight, c_layernorm.weight.

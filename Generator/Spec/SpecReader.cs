@@ -22,6 +22,8 @@ static partial class SpecReader
 
     private static readonly string[] s_families = { "llama", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai", "bitnet", "hybrid" };
     private static readonly string[] s_dtypes = { "f32", "f16", "bf16", "q8_0", "ternary" };
+    private static readonly string[] s_projections = { "dense", "q8_0", "ternary" };
+    private static readonly string[] s_ternaryScales = { "multiply", "divide" };
     private static readonly string[] s_tokenizers = { "sentencepiece", "bpe", "bytes", "none" };
     private static readonly string[] s_mixers = { "attention", "mamba", "mlstm", "slstm" };
     private static readonly string[] s_ffns = { "dense", "moe", "none" };
@@ -66,10 +68,6 @@ static partial class SpecReader
             name = null;
         }
         int? family = model.Choice("family", required: true, s_families);
-        if (family == (int)CheckpointFamily.Bitnet)
-        {
-            model.Report(SpecProblemIds.Unsupported, "the '" + s_families[family.Value] + "' family is not supported by this version yet", model.Get("family")!);
-        }
         int? vocab = model.Int("vocab_size", required: true, max: MaxDimension);
         int? hidden = model.Int("hidden_size", required: true, max: MaxDimension);
         int? maxContext = model.Int("max_context", required: true, max: MaxDimension);
@@ -89,6 +87,19 @@ static partial class SpecReader
             norm = null;
         }
         double softCap = model.Number("logit_soft_cap", required: false, exclusiveMin: 0) ?? 0;
+        int? projections = model.Choice("projections", required: false, s_projections) ?? (model.Get("projections") is null ? 0 : null);
+        int ternaryScale = model.Choice("ternary_scale", required: false, s_ternaryScales) ?? 0;
+        if (family == (int)CheckpointFamily.Bitnet && projections is not null && projections != (int)ProjectionFormat.Ternary)
+        {
+            model.Report(SpecProblemIds.Inconsistent, "the 'bitnet' family multiplies with ternary weights; give \"projections\": \"ternary\"",
+                model.Get("projections") ?? model.Get("family")!);
+            projections = null;
+        }
+        if (projections is not null && projections != (int)ProjectionFormat.Ternary && model.Get("ternary_scale") is { } scaleNode)
+        {
+            model.Report(SpecProblemIds.Inconsistent, "'ternary_scale' only applies with \"projections\": \"ternary\"", scaleNode);
+            projections = null;
+        }
 
         var layersNode = model.Require("layers");
         var layers = new List<LayerLayout>();
@@ -114,13 +125,29 @@ static partial class SpecReader
             }
         }
 
-        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || norm is null || !layersOk)
+        if (projections is not null and not (int)ProjectionFormat.Dense && layersOk)
+        {
+            foreach (var layer in layers)
+            {
+                if (layer.Mixer is not (AttentionLayout or MambaLayout) || layer.Ffn is not (DenseFfnLayout { FusedGateUp: false } or MoeLayout or NoFfnLayout))
+                {
+                    model.Report(SpecProblemIds.Unsupported, "'" + s_projections[projections.Value] + "' projections are supported on attention and Mamba layers with a dense (unfused), MoE or no feed-forward, not on layer " +
+                        layer.Index.ToString(CultureInfo.InvariantCulture) + " (" + KindName(layer.Mixer) + " + " + KindName(layer.Ffn) + ") by this version",
+                        model.Get("projections")!);
+                    projections = null;
+                    break;
+                }
+            }
+        }
+
+        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || norm is null || projections is null || !layersOk)
         {
             return null;
         }
 
         var layout = new ModelLayout(name, (CheckpointFamily)family.Value, vocab.Value, hidden.Value, maxContext.Value, eps.Value, tie,
-            (WeightFormat)dtype, (TokenizerKind)tokenizer, new EquatableArray<LayerLayout>(layers.ToArray()), (NormKind)norm.Value, softCap);
+            (WeightFormat)dtype, (TokenizerKind)tokenizer, new EquatableArray<LayerLayout>(layers.ToArray()), (NormKind)norm.Value, softCap,
+            (ProjectionFormat)projections.Value, (TernaryScale)ternaryScale);
         CheckSizes(layout, model, problems);
         return layout;
     }

@@ -23,6 +23,10 @@ public sealed class GenericModel : LanguageModel
     private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _qkv, _gates, _recurrent, _gate, _up, _router, _logits;
     private readonly int[] _experts;
 
+    // Int8 codes of the input of a quantized projection [Chunk, padded width] and their scales (per token, or per q8_0 block).
+    private readonly sbyte[] _xq;
+    private readonly float[] _xqScales;
+
     public GenericModel(ModelLayout layout, Checkpoint checkpoint)
         : base(layout)
     {
@@ -97,6 +101,10 @@ public sealed class GenericModel : LanguageModel
         _router = new float[maxExperts];
         _experts = new int[maxTopK];
         _logits = new float[layout.VocabSize];
+        bool quantized = layout.Projections != ProjectionFormat.Dense;
+        int widest = Math.Max(Math.Max(d, maxInner), Math.Max(maxQuery, maxFfn));
+        _xq = new sbyte[quantized ? Chunk * QuantizedRows.PadColumns(widest) : 0];
+        _xqScales = new float[quantized ? Chunk * QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0];
     }
 
     public override string EngineName => "generic";
@@ -104,8 +112,8 @@ public sealed class GenericModel : LanguageModel
     public override long ScratchBytes =>
         sizeof(float) * ((long)_h.Length + _x.Length + _out.Length + _q.Length + _attention.Length + _scores.Length + _xz.Length + _xc.Length +
             _dbc.Length + _dtRaw.Length + _dt.Length + _y.Length + _qkv.Length + _gates.Length + _recurrent.Length + _gate.Length + _up.Length +
-            _router.Length + _logits.Length) +
-        (sizeof(int) * (long)_experts.Length);
+            _router.Length + _logits.Length + _xqScales.Length) +
+        (sizeof(int) * (long)_experts.Length) + _xq.Length;
 
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
@@ -169,7 +177,14 @@ public sealed class GenericModel : LanguageModel
             {
                 case DenseFfnLayout f:
                     NormRows(h, w.FfnNorm, w.FfnNormScale, x, n);
-                    GatedMlp(w.Gate, w.Up, w.Down, w.GateBias, w.UpBias, w.DownBias, f.Activation, f.IntermediateSize, n);
+                    if (w.Quantized)
+                    {
+                        QuantizedMlp(w, f.Activation, f.IntermediateSize, n);
+                    }
+                    else
+                    {
+                        GatedMlp(w.Gate, w.Up, w.Down, w.GateBias, w.UpBias, w.DownBias, f.Activation, f.IntermediateSize, n);
+                    }
                     Kernels.Add(output, h);
                     break;
                 case MoeLayout e:
@@ -214,9 +229,22 @@ public sealed class GenericModel : LanguageModel
         var k = keys.Slice(position * kvDim, n * kvDim);
         var v = values.Slice(position * kvDim, n * kvDim);
         var x = _x.AsSpan(0, n * Layout.HiddenSize);
-        Linear(w.Q, w.QBias, x, q, n);
-        Linear(w.K, w.KBias, x, k, n);
-        Linear(w.V, w.VBias, x, v, n);
+        if (w.Quantized)
+        {
+            QuantizeInput(x, Layout.HiddenSize, n);
+            QuantizedProduct(w.QuantQ, n, q);
+            QuantizedProduct(w.QuantK, n, k);
+            QuantizedProduct(w.QuantV, n, v);
+            AddBias(w.QBias, q, n);
+            AddBias(w.KBias, k, n);
+            AddBias(w.VBias, v, n);
+        }
+        else
+        {
+            Linear(w.Q, w.QBias, x, q, n);
+            Linear(w.K, w.KBias, x, k, n);
+            Linear(w.V, w.VBias, x, v, n);
+        }
         if (w.Rope is { } rope)
         {
             for (int t = 0; t < n; t++)
@@ -237,7 +265,47 @@ public sealed class GenericModel : LanguageModel
                     _scores, attention.Slice((t * qDim) + (head * a.HeadDim), a.HeadDim));
             }
         }
-        Linear(w.O, w.OBias, attention, _out.AsSpan(0, n * Layout.HiddenSize), n);
+        if (Layout.HasSubNorms)
+        {
+            SubNorm(attention, w.AttentionSubNorm, n);
+        }
+        Project(w.O, w.QuantO, w.OBias, attention, _out.AsSpan(0, n * Layout.HiddenSize), n);
+    }
+
+    /// <summary>BitNet's sub-norm: each of the n rows of <paramref name="rows"/> RMS-normalized in place by <paramref name="weight"/>.</summary>
+    private void SubNorm(Span<float> rows, Matrix weight, int n)
+    {
+        int width = weight.Cols;
+        for (int t = 0; t < n; t++)
+        {
+            Kernels.RmsNorm(rows.Slice(t * width, width), weight.Row(0), _eps, rows.Slice(t * width, width));
+        }
+    }
+
+    /// <summary>The n rows of <paramref name="x"/> (<paramref name="width"/> each) quantized to int8 into _xq, _xqScales, as the projection format wants.</summary>
+    private void QuantizeInput(ReadOnlySpan<float> x, int width, int n)
+    {
+        if (Layout.Projections == ProjectionFormat.Ternary)
+        {
+            Kernels.QuantizeInt8Rows(x, n, width, _xq, _xqScales);
+        }
+        else
+        {
+            Kernels.QuantizeQ8Rows(x, n, width, _xq, _xqScales);
+        }
+    }
+
+    /// <summary>y = w·(the n rows in _xq) for a quantized projection.</summary>
+    private void QuantizedProduct(in QuantizedWeight w, int n, Span<float> y)
+    {
+        if (Layout.Projections == ProjectionFormat.Ternary)
+        {
+            Kernels.TernaryMatMul(w.Ternary, _xq, _xqScales, n, y);
+        }
+        else
+        {
+            Kernels.Q8MatMul(w.Q8, _xq, _xqScales, n, y);
+        }
     }
 
     /// <summary>_out = out_proj(selective_scan(conv(in_proj(x))) · silu(z)), the recurrence run over the tokens in order.</summary>
@@ -253,7 +321,7 @@ public sealed class GenericModel : LanguageModel
         var dtRaw = _dtRaw.AsSpan(0, n * m.DtRank);
         var dt = _dt.AsSpan(0, n * e);
         var y = _y.AsSpan(0, n * e);
-        Linear(w.InProj, w.InProjBias, _x.AsSpan(0, n * Layout.HiddenSize), xz, n);
+        Project(w.InProj, w.QuantInProj, w.InProjBias, _x.AsSpan(0, n * Layout.HiddenSize), xz, n);
         for (int t = 0; t < n; t++)
         {
             var xct = xc.Slice(t * e, e);
@@ -280,7 +348,29 @@ public sealed class GenericModel : LanguageModel
             Kernels.SelectiveScanStep(xc.Slice(t * e, e), dt.Slice(t * e, e), w.A, row.Slice(m.DtRank, m.DState), row.Slice(m.DtRank + m.DState, m.DState),
                 w.D.Row(0), xz.Slice((t * 2 * e) + e, e), ssmState, y.Slice(t * e, e));
         }
-        Linear(w.OutProj, w.OutProjBias, y, _out.AsSpan(0, n * Layout.HiddenSize), n);
+        Project(w.OutProj, w.QuantOutProj, w.OutProjBias, y, _out.AsSpan(0, n * Layout.HiddenSize), n);
+    }
+
+    /// <summary>y = W·x (+ bias) for n rows of <paramref name="dense"/>.Cols (or, with quantized projections, of the quantized matrix's).</summary>
+    private void Project(Matrix dense, in QuantizedWeight quantized, Matrix bias, ReadOnlySpan<float> x, Span<float> y, int n)
+    {
+        if (Layout.Projections == ProjectionFormat.Dense)
+        {
+            Linear(dense, bias, x, y, n);
+            return;
+        }
+        QuantizeInput(x, quantized.Cols, n);
+        QuantizedProduct(quantized, n, y);
+        AddBias(bias, y, n);
+    }
+
+    /// <summary>y[t] += bias for each of the n rows of y (as wide as the bias); nothing when there is no bias.</summary>
+    private static void AddBias(Matrix bias, Span<float> y, int n)
+    {
+        for (int t = 0; bias.Length != 0 && t < n; t++)
+        {
+            Kernels.Add(bias.Row(0), y.Slice(t * bias.Cols, bias.Cols));
+        }
     }
 
     /// <summary>
@@ -447,6 +537,24 @@ public sealed class GenericModel : LanguageModel
         Linear(down, downBias, g, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 
+    /// <summary>_out = down(act(gate·x) ⊙ up·x), BitNet's sub-norm before down, every product integer on int8-quantized inputs.</summary>
+    private void QuantizedMlp(LayerWeights w, Activation activation, int size, int n)
+    {
+        var g = _gate.AsSpan(0, n * size);
+        var u = _up.AsSpan(0, n * size);
+        QuantizeInput(_x.AsSpan(0, n * Layout.HiddenSize), Layout.HiddenSize, n);
+        QuantizedProduct(w.QuantGate, n, g);
+        QuantizedProduct(w.QuantUp, n, u);
+        AddBias(w.GateBias, g, n);
+        AddBias(w.UpBias, u, n);
+        Kernels.GatedActivation(activation, g, u, g);
+        if (Layout.HasSubNorms)
+        {
+            SubNorm(g, w.FfnSubNorm, n);
+        }
+        Project(w.Down, w.QuantDown, w.DownBias, g, _out.AsSpan(0, n * Layout.HiddenSize), n);
+    }
+
     /// <summary>h += Σ over each token's top-k experts of p_e · Expert_e(x); p renormalized over the k when the family does.</summary>
     private void Moe(MoeLayout e, LayerWeights w, int n)
     {
@@ -470,10 +578,22 @@ public sealed class GenericModel : LanguageModel
             }
             foreach (int expert in chosen)
             {
-                Kernels.MatVec(w.ExpertGate[expert], x, gate);
-                Kernels.MatVec(w.ExpertUp[expert], x, up);
-                Kernels.GatedActivation(e.Activation, gate, up, gate);
-                Kernels.MatVec(w.ExpertDown[expert], gate, output);
+                if (w.Quantized)
+                {
+                    QuantizeInput(x, d, 1);
+                    QuantizedProduct(w.QuantExpertGate[expert], 1, gate);
+                    QuantizedProduct(w.QuantExpertUp[expert], 1, up);
+                    Kernels.GatedActivation(e.Activation, gate, up, gate);
+                    QuantizeInput(gate, size, 1);
+                    QuantizedProduct(w.QuantExpertDown[expert], 1, output);
+                }
+                else
+                {
+                    Kernels.MatVec(w.ExpertGate[expert], x, gate);
+                    Kernels.MatVec(w.ExpertUp[expert], x, up);
+                    Kernels.GatedActivation(e.Activation, gate, up, gate);
+                    Kernels.MatVec(w.ExpertDown[expert], gate, output);
+                }
                 Kernels.AddScaled(output, e.Renormalize ? router[expert] / total : router[expert], h);
             }
         }
@@ -508,13 +628,28 @@ public sealed class GenericModel : LanguageModel
                 FfnNorm = ckpt.Matrix(names.FfnNorm(i), 1, d);
                 FfnNormScale = onePlus ? NormWeights.OnePlus(FfnNorm.Row(0)) : [];
             }
+            Quantized = layout.Projections != ProjectionFormat.Dense;
             switch (layer.Mixer)
             {
                 case AttentionLayout a:
-                    Q = ckpt.Matrix(names.Attention(i, "q"), a.QueryDim, d);
-                    K = ckpt.Matrix(names.Attention(i, "k"), a.KvDim, d);
-                    V = ckpt.Matrix(names.Attention(i, "v"), a.KvDim, d);
-                    O = ckpt.Matrix(names.Attention(i, "o"), d, a.QueryDim);
+                    if (Quantized)
+                    {
+                        QuantQ = new QuantizedWeight(layout, ckpt, names.Attention(i, "q"), a.QueryDim, d);
+                        QuantK = new QuantizedWeight(layout, ckpt, names.Attention(i, "k"), a.KvDim, d);
+                        QuantV = new QuantizedWeight(layout, ckpt, names.Attention(i, "v"), a.KvDim, d);
+                        QuantO = new QuantizedWeight(layout, ckpt, names.Attention(i, "o"), d, a.QueryDim);
+                    }
+                    else
+                    {
+                        Q = ckpt.Matrix(names.Attention(i, "q"), a.QueryDim, d);
+                        K = ckpt.Matrix(names.Attention(i, "k"), a.KvDim, d);
+                        V = ckpt.Matrix(names.Attention(i, "v"), a.KvDim, d);
+                        O = ckpt.Matrix(names.Attention(i, "o"), d, a.QueryDim);
+                    }
+                    if (layout.HasSubNorms)
+                    {
+                        AttentionSubNorm = ckpt.Matrix(names.AttentionSubNorm(i), 1, a.QueryDim);
+                    }
                     if (a.Bias)
                     {
                         QBias = ckpt.Matrix(names.Attention(i, "q", "bias"), 1, a.QueryDim);
@@ -525,13 +660,21 @@ public sealed class GenericModel : LanguageModel
                     Rope = a.Rope is null ? null : RopeTable.Shared(a.Rope, a.HeadDim, layout.MaxContext);
                     break;
                 case MambaLayout m:
-                    InProj = ckpt.Matrix(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);
+                    if (Quantized)
+                    {
+                        QuantInProj = new QuantizedWeight(layout, ckpt, names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);
+                        QuantOutProj = new QuantizedWeight(layout, ckpt, names.Mamba(i, "out_proj.weight"), d, m.DInner);
+                    }
+                    else
+                    {
+                        InProj = ckpt.Matrix(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);
+                        OutProj = ckpt.Matrix(names.Mamba(i, "out_proj.weight"), d, m.DInner);
+                    }
                     Conv = ckpt.Matrix(names.Mamba(i, "conv1d.weight"), m.DInner, m.DConv);
                     XProj = ckpt.Matrix(names.Mamba(i, "x_proj.weight"), m.DtRank + (2 * m.DState), m.DInner);
                     DtProj = ckpt.Matrix(names.Mamba(i, "dt_proj.weight"), m.DInner, m.DtRank);
                     DtBias = ckpt.Matrix(names.Mamba(i, "dt_proj.bias"), 1, m.DInner);
                     D = ckpt.Matrix(names.Mamba(i, "D"), 1, m.DInner);
-                    OutProj = ckpt.Matrix(names.Mamba(i, "out_proj.weight"), d, m.DInner);
                     if (m.ConvBias)
                     {
                         ConvBias = ckpt.Matrix(names.Mamba(i, "conv1d.bias"), 1, m.DInner);
@@ -614,14 +757,39 @@ public sealed class GenericModel : LanguageModel
                         break;
                     }
                 case DenseFfnLayout f:
-                    Gate = ckpt.Matrix(names.Mlp(i, "gate"), f.IntermediateSize, d);
-                    Up = ckpt.Matrix(names.Mlp(i, "up"), f.IntermediateSize, d);
-                    Down = ckpt.Matrix(names.Mlp(i, "down"), d, f.IntermediateSize);
+                    if (Quantized)
+                    {
+                        QuantGate = new QuantizedWeight(layout, ckpt, names.Mlp(i, "gate"), f.IntermediateSize, d);
+                        QuantUp = new QuantizedWeight(layout, ckpt, names.Mlp(i, "up"), f.IntermediateSize, d);
+                        QuantDown = new QuantizedWeight(layout, ckpt, names.Mlp(i, "down"), d, f.IntermediateSize);
+                    }
+                    else
+                    {
+                        Gate = ckpt.Matrix(names.Mlp(i, "gate"), f.IntermediateSize, d);
+                        Up = ckpt.Matrix(names.Mlp(i, "up"), f.IntermediateSize, d);
+                        Down = ckpt.Matrix(names.Mlp(i, "down"), d, f.IntermediateSize);
+                    }
+                    if (layout.HasSubNorms)
+                    {
+                        FfnSubNorm = ckpt.Matrix(names.FfnSubNorm(i), 1, f.IntermediateSize);
+                    }
                     if (f.Bias)
                     {
                         GateBias = ckpt.Matrix(names.Mlp(i, "gate", "bias"), 1, f.IntermediateSize);
                         UpBias = ckpt.Matrix(names.Mlp(i, "up", "bias"), 1, f.IntermediateSize);
                         DownBias = ckpt.Matrix(names.Mlp(i, "down", "bias"), 1, d);
+                    }
+                    break;
+                case MoeLayout e when Quantized:
+                    Router = ckpt.Matrix(names.Router(i), e.Experts, d);
+                    QuantExpertGate = new QuantizedWeight[e.Experts];
+                    QuantExpertUp = new QuantizedWeight[e.Experts];
+                    QuantExpertDown = new QuantizedWeight[e.Experts];
+                    for (int x = 0; x < e.Experts; x++)
+                    {
+                        QuantExpertGate[x] = new QuantizedWeight(layout, ckpt, names.Expert(i, x, "gate"), e.IntermediateSize, d);
+                        QuantExpertUp[x] = new QuantizedWeight(layout, ckpt, names.Expert(i, x, "up"), e.IntermediateSize, d);
+                        QuantExpertDown[x] = new QuantizedWeight(layout, ckpt, names.Expert(i, x, "down"), d, e.IntermediateSize);
                     }
                     break;
                 case MoeLayout e:
@@ -641,6 +809,21 @@ public sealed class GenericModel : LanguageModel
 
         public LayerLayout Layer { get; }
         public long StateOffset { get; }
+        public bool Quantized { get; }
+        public QuantizedWeight QuantQ { get; }
+        public QuantizedWeight QuantK { get; }
+        public QuantizedWeight QuantV { get; }
+        public QuantizedWeight QuantO { get; }
+        public QuantizedWeight QuantGate { get; }
+        public QuantizedWeight QuantUp { get; }
+        public QuantizedWeight QuantDown { get; }
+        public QuantizedWeight QuantInProj { get; }
+        public QuantizedWeight QuantOutProj { get; }
+        public QuantizedWeight[] QuantExpertGate { get; } = [];
+        public QuantizedWeight[] QuantExpertUp { get; } = [];
+        public QuantizedWeight[] QuantExpertDown { get; } = [];
+        public Matrix AttentionSubNorm { get; }
+        public Matrix FfnSubNorm { get; }
         public Matrix MixerNorm { get; }
         public float[] MixerNormScale { get; } = [];
         public Matrix FfnNorm { get; }
@@ -688,5 +871,31 @@ public sealed class GenericModel : LanguageModel
         public Matrix[] ExpertGate { get; } = [];
         public Matrix[] ExpertUp { get; } = [];
         public Matrix[] ExpertDown { get; } = [];
+    }
+
+    /// <summary>A projection in the layout's quantized format: the ternary or the q8_0 matrix, bound by name.</summary>
+    private readonly struct QuantizedWeight
+    {
+        public QuantizedWeight(ModelLayout layout, Checkpoint checkpoint, string name, int rows, int cols)
+        {
+            Rows = rows;
+            Cols = cols;
+            if (layout.Projections == ProjectionFormat.Ternary)
+            {
+                Ternary = checkpoint.Ternary(name, rows, cols, layout.TernaryScale);
+            }
+            else
+            {
+                Q8 = checkpoint.Q8(name, rows, cols);
+            }
+        }
+
+        public TernaryMatrix Ternary { get; }
+
+        public Q8Matrix Q8 { get; }
+
+        public int Rows { get; }
+
+        public int Cols { get; }
     }
 }

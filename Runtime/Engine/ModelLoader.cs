@@ -47,13 +47,14 @@ public sealed class LoadedModel : IDisposable
 public static class ModelLoader
 {
     /// <summary>
-    /// The layout of a model folder: from its Hugging Face <c>config.json</c>, or, for folders of our own
-    /// (random-weight models), from the spec file <c>layout.model.json</c>.
+    /// The layout of a model folder: from its own spec file <c>layout.model.json</c> when it has one (random-weight
+    /// models, embedded models, a folder given a quantized spec by <c>edgejamba import --quant</c>), else from its
+    /// Hugging Face <c>config.json</c>.
     /// </summary>
     public static ModelLayout ReadLayout(ModelFiles model, int? maxContext)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!model.Exists("config.json") && model.Exists(RandomCheckpoint.SpecFileName))
+        if (model.Exists(RandomCheckpoint.SpecFileName))
         {
             string text = System.Text.Encoding.UTF8.GetString(model.ReadAllBytes(RandomCheckpoint.SpecFileName));
             return SpecFile.Parse(text, model.PathOf(RandomCheckpoint.SpecFileName), maxContext);

@@ -13,7 +13,7 @@ namespace EdgeJamba.Runtime.Import;
 public static class HfConfigImporter
 {
     /// <summary>The <c>model_type</c> values this version can import.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai", "bitnet"];
 
     /// <summary>Context used for a model whose config gives no limit (recurrent-only models have no KV cache).</summary>
     public const int DefaultRecurrentContext = 65536;
@@ -68,6 +68,7 @@ public static class HfConfigImporter
                 "jamba" => Jamba(c, name, maxContext),
                 "xlstm" => Xlstm(c, name, maxContext),
                 "xlstm-nxai" => XlstmNxai(c, name, maxContext),
+                "bitnet" => Bitnet(c, name, maxContext),
                 _ => throw new EdgeJambaException(
                     $"{path}: model_type '{modelType}' is not supported; supported: {string.Join(", ", SupportedModelTypes)}"),
             };
@@ -102,6 +103,31 @@ public static class HfConfigImporter
         }
         return new ModelLayout(name, family, c.Int("vocab_size", 32000), hidden, context, c.Double("rms_norm_eps", 1e-6),
             c.Bool("tie_word_embeddings", false), WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(list));
+    }
+
+    /// <summary>
+    /// HF <c>BitNetForCausalLM</c> (ARCHITECTURES §7): a Llama block with sub-norms, relu² MLP and ternary BitLinear projections.
+    /// <c>quantization_config.linear_class</c> says what a stored <c>weight_scale</c> means (default <c>bitlinear</c>: divide).
+    /// </summary>
+    private static ModelLayout Bitnet(ConfigFields c, string name, int? maxContext)
+    {
+        var llama = Llama(c, name, maxContext, CheckpointFamily.Bitnet);
+        var scale = TernaryScale.Divide;
+        if (c.Object("quantization_config") is { } q)
+        {
+            if (q.Bool("use_rms_norm", false))
+            {
+                throw new EdgeJambaException($"{c.Path}: quantization_config.use_rms_norm true (an RMSNorm inside every BitLinear) is not supported; supported: false");
+            }
+            string linear = q.String("linear_class") ?? "bitlinear";
+            scale = linear switch
+            {
+                "autobitlinear" => TernaryScale.Multiply,
+                "bitlinear" => TernaryScale.Divide,
+                _ => throw new EdgeJambaException($"{c.Path}: quantization_config.linear_class '{linear}' is not supported; supported: autobitlinear, bitlinear"),
+            };
+        }
+        return llama with { Projections = ProjectionFormat.Ternary, TernaryScale = scale };
     }
 
     private static ModelLayout Mamba(ConfigFields c, string name, int? maxContext)
@@ -371,6 +397,26 @@ public static class HfConfigImporter
             _ => throw new EdgeJambaException($"{c.Path}: rope type '{type}' is not supported; supported: default, linear, llama3, yarn"),
         };
     }
+
+    /// <summary>
+    /// Post-training quantization of a layout's projections (<c>--quant q8_0|ternary</c>): the same layout with
+    /// <paramref name="format"/>, validated like a spec; its float checkpoint is then quantized at load
+    /// (<see cref="Checkpoint.Q8"/>, <see cref="Checkpoint.Ternary"/>). <paramref name="what"/> names the source in messages.
+    /// </summary>
+    public static ModelLayout Quantize(ModelLayout layout, ProjectionFormat format, string what)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return layout.Projections == format ? layout : Validate(layout with { Projections = format, TernaryScale = TernaryScale.Multiply }, what);
+    }
+
+    /// <summary>The <c>--quant</c> names of the projection formats: <c>f32</c> (dense), <c>q8_0</c>, <c>ternary</c>.</summary>
+    public static ProjectionFormat ParseQuant(string name) => name switch
+    {
+        "f32" or "dense" => ProjectionFormat.Dense,
+        "q8_0" => ProjectionFormat.Q8_0,
+        "ternary" => ProjectionFormat.Ternary,
+        _ => throw new EdgeJambaException($"--quant: '{name}' is not a weight format; supported: f32, q8_0, ternary"),
+    };
 
     private static ModelLayout Validate(ModelLayout layout, string path)
     {

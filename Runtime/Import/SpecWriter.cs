@@ -40,6 +40,14 @@ public static class SpecWriter
             {
                 w.WriteNumber("logit_soft_cap", layout.LogitSoftCap);
             }
+            if (layout.Projections != ProjectionFormat.Dense)
+            {
+                w.WriteString("projections", layout.Projections == ProjectionFormat.Q8_0 ? "q8_0" : "ternary");
+            }
+            if (layout.Projections == ProjectionFormat.Ternary)
+            {
+                w.WriteString("ternary_scale", layout.TernaryScale == TernaryScale.Divide ? "divide" : "multiply");
+            }
             w.WriteStartArray("layers");
             for (int i = 0; i < layout.Layers.Count;)
             {

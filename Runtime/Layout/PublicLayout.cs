@@ -21,3 +21,4 @@ public static partial class MemoryPlan;
 public static partial class LayoutHash;
 public sealed partial record LayoutTensor;
 public static partial class LayoutTensors;
+public static partial class QuantizedRows;

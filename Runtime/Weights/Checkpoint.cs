@@ -13,7 +13,7 @@ namespace EdgeJamba.Runtime;
 /// float32 once, into 64-byte aligned native memory owned by the checkpoint. Everything returned
 /// is valid until <see cref="Dispose"/>. Every error names the tensor.
 /// </summary>
-public sealed unsafe class Checkpoint : IDisposable
+public sealed unsafe partial class Checkpoint : IDisposable
 {
     /// <summary>The single-file checkpoint name.</summary>
     public const string SingleFileName = "model.safetensors";

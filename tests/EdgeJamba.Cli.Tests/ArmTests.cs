@@ -70,6 +70,7 @@ public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBi
     [InlineData("jamba-tiny-a")]
     [InlineData("mamba-tied")]
     [InlineData("llama-gqa")]
+    [InlineData("bitnet-untied")]
     public void Arm64_Logits_MatchTheReferenceSet(string set)
     {
         Skip.If(arm.Missing is not null, arm.Missing);

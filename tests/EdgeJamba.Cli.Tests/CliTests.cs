@@ -29,6 +29,8 @@ public sealed class CliTests(AotBinary binary)
     [InlineData("llama-gqa", "generic")]
     [InlineData("jamba-tiny-b", "specialized")]
     [InlineData("mamba-untied", "generic")]
+    [InlineData("bitnet-tied", "specialized")]
+    [InlineData("bitnet-untied", "generic")]
     public void Logits_MatchTheReferenceSet(string set, string engine)
     {
         string folder = SharedData.RequireDirectory("reference/" + set);
@@ -51,6 +53,27 @@ public sealed class CliTests(AotBinary binary)
             worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
         }
         Assert.True(worst <= tolerance, $"{set} on the {engine} engine: max |diff| {worst} > {tolerance}");
+    }
+
+    [SkippableFact]
+    public void Import_with_quant_writes_the_projection_format_and_refuses_one_the_family_cannot_take()
+    {
+        string llama = Path.Combine(SharedData.RequireDirectory("reference/llama-gqa"), "hf");
+        string bitnet = Path.Combine(SharedData.RequireDirectory("reference/bitnet-tied"), "hf");
+
+        var q8 = binary.Run(null, "import", llama, "--quant", "q8_0");
+        Assert.True(q8.ExitCode == 0, q8.StdErr);
+        Assert.Contains("\"projections\": \"q8_0\"", q8.StdOut, StringComparison.Ordinal);
+
+        var ternary = binary.Run(null, "import", bitnet);
+        Assert.True(ternary.ExitCode == 0, ternary.StdErr);
+        Assert.Contains("\"projections\": \"ternary\"", ternary.StdOut, StringComparison.Ordinal);
+        Assert.Contains("\"ternary_scale\": \"multiply\"", ternary.StdOut, StringComparison.Ordinal);
+
+        var refused = binary.Run(null, "import", bitnet, "--quant", "q8_0");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("EJ0011", refused.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.StdErr, StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -232,16 +232,18 @@ public class DiagnosticTests
           ]
         }
         """)]
+    // Quantized projections on an mLSTM layer.
     [InlineData("""
         {
           "name": "Tiny",
-          "family": {|EJ0008:"bitnet"|},
+          "family": "xlstm",
           "vocab_size": 32,
           "hidden_size": 16,
           "max_context": 8,
           "norm_eps": 1e-5,
+          "projections": {|EJ0008:"q8_0"|},
           "layers": [
-            { "mixer": { "kind": "attention", "heads": 4, "rope": null }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
+            { "mixer": { "kind": "mlstm", "variant": "large", "heads": 2, "qk_dim": 8, "v_dim": 8 }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
           ]
         }
         """)]
@@ -468,6 +470,35 @@ public class DiagnosticTests
           "layers": [
             {|EJ0011:{ "mixer": { "kind": "mlstm", "variant": "large", "heads": 2, "qk_dim": 8, "v_dim": 16 }, "ffn": { "kind": "dense", "intermediate_size": 32, "fused_gate_up": true } }|},
             {|EJ0011:{ "mixer": { "kind": "slstm", "heads": 2, "conv_kernel": 4 }, "ffn": { "kind": "dense", "intermediate_size": 32 } }|}
+          ]
+        }
+        """)]
+    // BitNet multiplies with ternary weights; a ternary scale means nothing for dense projections.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": {|EJ0011:"bitnet"|},
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "layers": [
+            { "mixer": { "kind": "attention", "heads": 4, "rope": null }, "ffn": { "kind": "dense", "intermediate_size": 32, "activation": "relu2" } }
+          ]
+        }
+        """)]
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "llama",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "projections": "dense",
+          "ternary_scale": {|EJ0011:"divide"|},
+          "layers": [
+            { "mixer": { "kind": "attention", "heads": 4, "rope": null }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
           ]
         }
         """)]

@@ -12,6 +12,8 @@ internal static class GeneratedModels
     /// <summary>Name and layout of every compiled-in model, sorted by name.</summary>
     public static global::System.Collections.Generic.IReadOnlyList<global::EdgeJamba.Layout.ModelLayout> All { get; } =
     [
+        global::EdgeJamba.Generated.BitnetTied.BitnetTiedModel.Spec,
+        global::EdgeJamba.Generated.BitnetUntied.BitnetUntiedModel.Spec,
         global::EdgeJamba.Generated.EdgeJambaDefault.EdgeJambaDefaultModel.Spec,
         global::EdgeJamba.Generated.HybridAllKinds.HybridAllKindsModel.Spec,
         global::EdgeJamba.Generated.JambaTinyA.JambaTinyAModel.Spec,
@@ -31,6 +33,8 @@ internal static class GeneratedModels
     {
         return global::EdgeJamba.Layout.LayoutHash.Compute(layout) switch
         {
+            "4cecf91c8fcff9fa" => new global::EdgeJamba.Generated.BitnetTied.BitnetTiedModel(checkpoint),
+            "3f21ae13481437a8" => new global::EdgeJamba.Generated.BitnetUntied.BitnetUntiedModel(checkpoint),
             "6abae84e2536194b" => new global::EdgeJamba.Generated.EdgeJambaDefault.EdgeJambaDefaultModel(checkpoint),
             "7fa2fedfb4920b9e" => new global::EdgeJamba.Generated.HybridAllKinds.HybridAllKindsModel(checkpoint),
             "b553cbaa7b3f9235" => new global::EdgeJamba.Generated.JambaTinyA.JambaTinyAModel(checkpoint),

@@ -31,8 +31,35 @@ internal static class RandomLayout
         {
             layers[i] = uniform && i > 0 ? layers[0] with { Index = i } : new LayerLayout(i, Mixer(family, hidden, i, rng), Ffn(family, rng));
         }
-        return new ModelLayout(name, family, VocabSize: rng.Next(8, 97), hidden, MaxContext: rng.Next(12, 49), NormEps: rng.Next(2) == 0 ? 1e-5 : 1e-6,
+        var layout = new ModelLayout(name, family, VocabSize: rng.Next(8, 97), hidden, MaxContext: rng.Next(12, 49), NormEps: rng.Next(2) == 0 ? 1e-5 : 1e-6,
             TieEmbeddings: rng.Next(2) == 0, WeightFormat.F32, TokenizerKind.None, new EquatableArray<LayerLayout>(layers));
+        return Quantized(layout, index);
+    }
+
+    /// <summary>
+    /// The projection format, drawn from its own generator so that the draws above stay those of the float layouts: every
+    /// eighth layout (a Llama one) becomes BitNet (ternary, sub-norms), the others keep float projections or take q8_0 or
+    /// ternary ones.
+    /// </summary>
+    private static ModelLayout Quantized(ModelLayout layout, int index)
+    {
+        var rng = new Random((index * 31) + 7);
+        if (index % 8 == 0)
+        {
+            return layout with
+            {
+                Name = layout.Name.Replace("Llama", "Bitnet", StringComparison.Ordinal),
+                Family = CheckpointFamily.Bitnet,
+                Projections = ProjectionFormat.Ternary,
+                TernaryScale = rng.Next(2) == 0 ? TernaryScale.Multiply : TernaryScale.Divide,
+            };
+        }
+        return rng.Next(4) switch
+        {
+            0 => layout with { Projections = ProjectionFormat.Q8_0 },
+            1 => layout with { Projections = ProjectionFormat.Ternary },
+            _ => layout,
+        };
     }
 
     /// <summary>

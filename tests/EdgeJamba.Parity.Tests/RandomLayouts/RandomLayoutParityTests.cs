@@ -8,7 +8,7 @@ namespace EdgeJamba.Parity.Tests.RandomLayouts;
 /// <summary>
 /// Property: for random layouts of every family (odd head dims, GQA groups, every RoPE type, biases, d_state and
 /// dt_rank of any size, both mLSTM blocks and the sLSTM in either parameter layout, per-layer mixes of every mixer
-/// and feed-forward kind, both norms, soft-capped logits), the code the generator emits from the
+/// and feed-forward kind, both norms, soft-capped logits, q8_0 and ternary projections, BitNet), the code the generator emits from the
 /// layout's spec computes what the generic engine computes from the layout itself. The two share kernels, so they
 /// must agree to float32 noise; this catches spec round-trip losses, wrong constants, offsets and scratch sizes.
 /// </summary>
@@ -87,11 +87,13 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
             ("fused gate_up FFN", dense.Any(f => f.FusedGateUp)),
             ("1 + w LayerNorms", layouts.Any(l => l.Norm == NormKind.LayerNorm1p)),
             ("logit soft cap", layouts.Any(l => l.LogitSoftCap > 0)),
+            ("q8_0 projections with attention, Mamba and MoE layers", Quantized(ProjectionFormat.Q8_0)),
+            ("ternary projections with attention, Mamba and MoE layers", Quantized(ProjectionFormat.Ternary)),
             ("hybrid with attention, Mamba, both mLSTMs and sLSTM", layouts.Any(l => l.Layers.Any(x => x.Mixer is AttentionLayout) && l.Layers.Any(x => x.Mixer is MambaLayout) &&
                 l.Layers.Any(x => x.Mixer is MLstmLargeLayout) && l.Layers.Any(x => x.Mixer is MLstmNxaiLayout) && l.Layers.Any(x => x.Mixer is SLstmLayout))),
         };
         foreach (var family in new[] { CheckpointFamily.Llama, CheckpointFamily.Mamba, CheckpointFamily.Mixtral, CheckpointFamily.Jamba, CheckpointFamily.Xlstm,
-            CheckpointFamily.XlstmNxai, CheckpointFamily.Hybrid })
+            CheckpointFamily.XlstmNxai, CheckpointFamily.Hybrid, CheckpointFamily.Bitnet })
         {
             features.Add(($"5 {family} layouts", layouts.Count(l => l.Family == family) >= 5));
         }
@@ -104,6 +106,12 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
             features.Add(($"{activation} gate", layers.Any(l => l.Ffn is DenseFfnLayout f ? f.Activation == activation : l.Ffn is MoeLayout e && e.Activation == activation)));
         }
         string[] missing = [.. features.Where(f => !f.Covered).Select(f => f.Feature)];
+
+        bool Quantized(ProjectionFormat format)
+        {
+            var quantized = layouts.Where(l => l.Projections == format).SelectMany(l => l.Layers).ToList();
+            return quantized.Any(l => l.Mixer is AttentionLayout) && quantized.Any(l => l.Mixer is MambaLayout) && quantized.Any(l => l.Ffn is MoeLayout);
+        }
         Assert.True(missing.Length == 0, "the random layouts never draw: " + string.Join("; ", missing));
 
         int mlstm = mlstmLarge.Count + mlstmNxai.Count;

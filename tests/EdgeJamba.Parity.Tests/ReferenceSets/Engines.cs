@@ -45,7 +45,8 @@ internal static class Engines
     /// <summary>Whether <paramref name="model"/> is a class the generator compiled into this test assembly.</summary>
     public static bool IsCompiledIn(LanguageModel model) => model.GetType().Assembly == typeof(Engines).Assembly;
 
-    private static LanguageModel CreateSpecialized(ModelLayout layout, Checkpoint checkpoint)
+    /// <summary>The compiled-in class for <paramref name="layout"/>, else one generated and compiled in-process (cached by layout hash).</summary>
+    internal static LanguageModel CreateSpecialized(ModelLayout layout, Checkpoint checkpoint)
     {
         if (GeneratedModels.TryCreate(layout, checkpoint) is { } compiledIn)
         {

@@ -46,7 +46,7 @@ public sealed class ReferenceParityTests(ITestOutputHelper output)
 
     /// <summary>The reference sets this project's ModelSpecs/ describe; each must be served by compiled-in code.</summary>
     public static TheoryData<string> PublicSets =>
-        new(["llama-gqa", "llama-tied", "stories260K", "mamba-tied", "mamba-untied", "jamba-tiny-a", "jamba-tiny-b", "xlstm-hf-a", "xlstm-hf-b", "xlstm-nxai-a"]);
+        new(["llama-gqa", "llama-tied", "stories260K", "mamba-tied", "mamba-untied", "jamba-tiny-a", "jamba-tiny-b", "xlstm-hf-a", "xlstm-hf-b", "xlstm-nxai-a", "bitnet-tied", "bitnet-untied"]);
 
     [SkippableTheory]
     [MemberData(nameof(SetsAndEngines))]

@@ -1,0 +1,138 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeJamba.Layout;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// llama.cpp's activation quantization for Q8_0 products, row by row and block by block (32 values):
+    /// <c>d = max|x| / 127</c>, <c>q = round(x / d)</c> (ties away from zero), <c>scales[t·B + b] = d</c> with
+    /// <c>B = PadColumns(cols) / 32</c>. Row <c>t</c> of <paramref name="destination"/> starts at <c>t · PadColumns(cols)</c>;
+    /// its padding and the scales of padding blocks are zeroed.
+    /// </summary>
+    public static void QuantizeQ8Rows(ReadOnlySpan<float> x, int count, int cols, Span<sbyte> destination, Span<float> scales)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        int stride = QuantizedRows.PadColumns(cols), blocks = stride / QuantizedRows.Q8Block;
+        RequireAtLeast(x, (long)count * cols);
+        if (destination.Length < (long)count * stride)
+        {
+            ThrowTooShort(nameof(destination), destination.Length, (long)count * stride);
+        }
+        RequireAtLeast(scales, (long)count * blocks);
+        for (int t = 0; t < count; t++)
+        {
+            WeightQuantizer.QuantizeQ8Row(x.Slice(t * cols, cols), destination.Slice(t * stride, stride), scales.Slice(t * blocks, blocks));
+        }
+    }
+
+    /// <summary>
+    /// Q8_0 × Q8_0 product of a weight with a batch of quantized tokens:
+    /// <c>destination[t, r] = Σ_b w.scale[r, b] · xScale[t, b] · Σ_{i in b} w.q[r, i] · x[t, i]</c>, each block's sum exact in
+    /// int32, the blocks summed in float32.
+    /// </summary>
+    /// <param name="w">The weight.</param>
+    /// <param name="x">Codes from <see cref="QuantizeQ8Rows"/>, rows of <c>w.PaddedCols</c>, each in [−127, 127].</param>
+    /// <param name="scales">Their block scales, <c>w.Blocks</c> per token.</param>
+    /// <param name="count">Number of tokens.</param>
+    /// <param name="destination">The outputs, <c>[count, w.Rows]</c> row-major.</param>
+    public static void Q8MatMul(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int stride = w.PaddedCols, blocks = w.Blocks;
+        if (x.Length < (long)count * stride)
+        {
+            ThrowTooShort(nameof(x), x.Length, (long)count * stride);
+        }
+        RequireAtLeast(scales, (long)count * blocks);
+        RequireAtLeast(destination, (long)count * w.Rows);
+        for (int r = 0; r < w.Rows; r++)
+        {
+            ReadOnlySpan<sbyte> row = w.Row(r);
+            ReadOnlySpan<float> rowScales = w.RowScales(r);
+            for (int t = 0; t < count; t++)
+            {
+                destination[(t * w.Rows) + r] = Q8Dot(row, rowScales, x.Slice(t * stride, stride), scales.Slice(t * blocks, blocks));
+            }
+        }
+    }
+
+    /// <summary>Σ over blocks of both scales times the block's integer dot product, at the widest integer SIMD the CPU has.</summary>
+    internal static float Q8Dot(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        if (Avx2.IsSupported)
+        {
+            return Q8DotAvx2(w, wScales, x, xScales);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            return Q8DotVector128(w, wScales, x, xScales);
+        }
+        return Q8DotScalar(w, wScales, x, xScales);
+    }
+
+    internal static float Q8DotScalar(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        float sum = 0f;
+        for (int b = 0; b < wScales.Length; b++)
+        {
+            int block = 0;
+            for (int i = b * Q8Matrix.Block; i < (b + 1) * Q8Matrix.Block; i++)
+            {
+                block += w[i] * x[i];
+            }
+            sum += block * (wScales[b] * xScales[b]);
+        }
+        return sum;
+    }
+
+    /// <summary>128-bit, portable (SSE, AdvSimd): 16-bit products of the widened values, summed into 32 bits per block.</summary>
+    internal static float Q8DotVector128(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        ref sbyte wr = ref MemoryMarshal.GetReference(w);
+        ref sbyte xr = ref MemoryMarshal.GetReference(x);
+        float sum = 0f;
+        for (int b = 0; b < wScales.Length; b++)
+        {
+            var block = Vector128<int>.Zero;
+            for (int half = 0; half < 2; half++)
+            {
+                nuint at = (nuint)((b * Q8Matrix.Block) + (16 * half));
+                var (wLow, wHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref wr, at));
+                var (xLow, xHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref xr, at));
+                var (p0, p1) = Vector128.Widen(wLow * xLow);
+                var (p2, p3) = Vector128.Widen(wHigh * xHigh);
+                block += p0 + p1 + p2 + p3;
+            }
+            sum += Vector128.Sum(block) * (wScales[b] * xScales[b]);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// AVX2 (llama.cpp's path): per block of 32, <c>vpmaddubsw(|w|, sign(x, w))</c> gives 16-bit pair sums of w·x, <c>vpmaddwd</c>
+    /// with ones 32-bit sums, converted to float and accumulated with the block's scale product by FMA.
+    /// </summary>
+    internal static float Q8DotAvx2(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        ref sbyte wr = ref MemoryMarshal.GetReference(w);
+        ref sbyte xr = ref MemoryMarshal.GetReference(x);
+        var ones16 = Vector256.Create((short)1);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < wScales.Length; b++)
+        {
+            nuint at = (nuint)(b * Q8Matrix.Block);
+            var wv = Vector256.LoadUnsafe(ref wr, at);
+            var xv = Vector256.LoadUnsafe(ref xr, at);
+            var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(wv), Avx2.Sign(xv, wv));
+            var block = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, ones16));
+            var scale = Vector256.Create(wScales[b] * xScales[b]);
+            acc = Fma.IsSupported ? Fma.MultiplyAdd(block, scale, acc) : Avx.Add(Avx.Multiply(block, scale), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeJamba.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>Floor of an activation row's absmax before its int8 scale is taken (BitNet's 1e-5).</summary>
+    public const float ActivationQuantEpsilon = 1e-5f;
+
+    /// <summary>
+    /// BitNet's per-token 8-bit activation quantization, row by row: <c>s = 127 / max(max_i |x_i|, 1e-5)</c>,
+    /// <c>q_i = round_half_to_even(x_i · s)</c> (torch.round), and <c>scales[t] = 1 / s</c> (so <c>x ≈ q · scales[t]</c>).
+    /// Row <c>t</c> of <paramref name="destination"/> starts at <c>t · PadColumns(cols)</c>; its padding is zeroed.
+    /// </summary>
+    /// <remarks>
+    /// The reference clamps to [−128, 127]; since <c>|x_i · s| ≤ 127</c> by construction that clamp never binds, and the
+    /// codes are in [−127, 127] (which the ternary products rely on: they negate activations).
+    /// </remarks>
+    /// <param name="x">The inputs, <c>[count, cols]</c> row-major.</param>
+    /// <param name="count">Number of rows (tokens).</param>
+    /// <param name="cols">Elements per row.</param>
+    /// <param name="destination">At least <c>count · TernaryMatrix.PadColumns(cols)</c> codes.</param>
+    /// <param name="scales">At least <paramref name="count"/> elements: each row's <c>1 / s</c>.</param>
+    public static void QuantizeInt8Rows(ReadOnlySpan<float> x, int count, int cols, Span<sbyte> destination, Span<float> scales)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        int stride = TernaryMatrix.PadColumns(cols);
+        RequireAtLeast(x, (long)count * cols);
+        if (destination.Length < (long)count * stride)
+        {
+            ThrowTooShort(nameof(destination), destination.Length, (long)count * stride);
+        }
+        RequireAtLeast(scales, count);
+        for (int t = 0; t < count; t++)
+        {
+            ReadOnlySpan<float> row = x.Slice(t * cols, cols);
+            Span<sbyte> codes = destination.Slice(t * stride, stride);
+            float absMax = 0f;
+            foreach (float v in row)
+            {
+                absMax = MathF.Max(absMax, MathF.Abs(v));
+            }
+            float clamped = MathF.Max(absMax, ActivationQuantEpsilon);
+            float s = 127f / clamped;
+            for (int i = 0; i < row.Length; i++)
+            {
+                codes[i] = (sbyte)Math.Clamp(MathF.Round(row[i] * s, MidpointRounding.ToEven), -127f, 127f);
+            }
+            codes[cols..].Clear();
+            scales[t] = clamped / 127f;
+        }
+    }
+
+    /// <summary>
+    /// BitLinear product of a ternary weight with a batch of int8-quantized tokens:
+    /// <c>destination[t, r] = (Σ_c W[r, c] · q[t, c]) · w.Scale · scales[t]</c>, the sum exact in int32 and made of additions and
+    /// subtractions of activations only (no multiplication by a weight).
+    /// </summary>
+    /// <param name="w">The weight, <c>[Rows, Cols]</c>.</param>
+    /// <param name="x">The codes from <see cref="QuantizeInt8Rows"/>, rows of <c>w.PaddedCols</c>, each in [−127, 127].</param>
+    /// <param name="scales">Each token's <c>1 / s</c>.</param>
+    /// <param name="count">Number of tokens.</param>
+    /// <param name="destination">The outputs, <c>[count, w.Rows]</c> row-major.</param>
+    public static void TernaryMatMul(in TernaryMatrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int stride = w.PaddedCols;
+        if (x.Length < (long)count * stride)
+        {
+            ThrowTooShort(nameof(x), x.Length, (long)count * stride);
+        }
+        RequireAtLeast(scales, count);
+        RequireAtLeast(destination, (long)count * w.Rows);
+        for (int r = 0; r < w.Rows; r++)
+        {
+            ReadOnlySpan<byte> row = w.Row(r);
+            for (int t = 0; t < count; t++)
+            {
+                int sum = TernaryDot(row, x.Slice(t * stride, stride));
+                destination[(t * w.Rows) + r] = sum * (w.Scale * scales[t]);
+            }
+        }
+    }
+
+    /// <summary>Σ of a packed ternary row (see <see cref="TernaryMatrix"/>) times int8 codes, at the widest integer SIMD the CPU has.</summary>
+    internal static int TernaryDot(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x)
+    {
+        if (Avx2.IsSupported)
+        {
+            return TernaryDotAvx2(row, x);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            return TernaryDotVector128(row, x);
+        }
+        return TernaryDotScalar(row, x);
+    }
+
+    /// <summary>One element at a time: add the activation where the code is 2 (+1), subtract it where 0 (−1).</summary>
+    internal static int TernaryDotScalar(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x)
+    {
+        int sum = 0;
+        for (int k = 0; k < row.Length; k++)
+        {
+            int packed = row[k], column = (k / TernaryMatrix.BlockBytes * TernaryMatrix.BlockColumns) + (k % TernaryMatrix.BlockBytes);
+            for (int j = 0; j < 4; j++)
+            {
+                int code = (packed >> (2 * j)) & 3;
+                int value = x[column + (j * TernaryMatrix.BlockBytes)];
+                sum += code == 2 ? value : code == 0 ? -value : 0;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// 128-bit, portable (SSE, AdvSimd): per 16 codes, <c>(x AND plus) − (x AND minus)</c> with the masks from comparing the codes,
+    /// widened to 16-bit sums per block and to 32-bit per row.
+    /// </summary>
+    internal static int TernaryDotVector128(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x)
+    {
+        ref byte w = ref MemoryMarshal.GetReference(row);
+        ref sbyte a = ref MemoryMarshal.GetReference(x);
+        var three = Vector128.Create((byte)3);
+        var two = Vector128.Create((byte)2);
+        var acc = Vector128<int>.Zero;
+        for (int k = 0; k < row.Length; k += TernaryMatrix.BlockBytes)
+        {
+            var block = Vector128<short>.Zero;
+            for (int half = 0; half < 2; half++)
+            {
+                var packed = Vector128.LoadUnsafe(ref w, (nuint)(k + (16 * half))).AsUInt16();
+                for (int j = 0; j < 4; j++)
+                {
+                    var codes = Vector128.ShiftRightLogical(packed, 2 * j).AsByte() & three;
+                    var plus = Vector128.Equals(codes, two).AsSByte();
+                    var minus = Vector128.Equals(codes, Vector128<byte>.Zero).AsSByte();
+                    var xs = Vector128.LoadUnsafe(ref a, (nuint)((4 * k) + (32 * j) + (16 * half)));
+                    var (low, high) = Vector128.Widen((xs & plus) - (xs & minus));
+                    block += low + high;
+                }
+            }
+            var (blockLow, blockHigh) = Vector128.Widen(block);
+            acc += blockLow + blockHigh;
+        }
+        return Vector128.Sum(acc);
+    }
+
+    /// <summary>
+    /// AVX2: per 32 codes, <c>vpsignb</c> negates or zeroes the activations by the weights (w − 1 from the 2-bit code), then
+    /// <c>vpmaddubsw</c> with ones sums pairs into 16 bits and <c>vpmaddwd</c> with ones into 32 bits, once per 128 columns.
+    /// </summary>
+    internal static int TernaryDotAvx2(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x)
+    {
+        ref byte w = ref MemoryMarshal.GetReference(row);
+        ref sbyte a = ref MemoryMarshal.GetReference(x);
+        var three = Vector256.Create((byte)3);
+        var ones = Vector256.Create((byte)1);
+        var ones16 = Vector256.Create((short)1);
+        var acc = Vector256<int>.Zero;
+        for (int k = 0; k < row.Length; k += TernaryMatrix.BlockBytes)
+        {
+            var packed = Vector256.LoadUnsafe(ref w, (nuint)k).AsUInt16();
+            ref sbyte xs = ref Unsafe.Add(ref a, 4 * k);
+            var block = Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs), Weights(packed, 0)));
+            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 32), Weights(packed, 2))));
+            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 64), Weights(packed, 4))));
+            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 96), Weights(packed, 6))));
+            acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(block, ones16));
+        }
+        return Vector256.Sum(acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector256<sbyte> Weights(Vector256<ushort> packed, [ConstantExpected] byte shift) =>
+            Avx2.Subtract(Avx2.And(Avx2.ShiftRightLogical(packed, shift).AsByte(), three), ones).AsSByte();
+    }
+}

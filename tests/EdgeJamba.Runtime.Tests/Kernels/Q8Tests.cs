@@ -1,0 +1,142 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeJamba.Layout;
+
+namespace EdgeJamba.Runtime.Tests.KernelTests;
+
+/// <summary>The q8_0 pieces against straightforward float64 implementations written here (llama.cpp's Q8_0 rules).</summary>
+public sealed unsafe class Q8Tests
+{
+    internal delegate float DotKernel(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales);
+
+    public static TheoryData<string> Paths => new(["scalar", "vector128", "avx2", "dispatch"]);
+
+    [SkippableTheory]
+    [MemberData(nameof(Paths))]
+    public void Q8Dot_on_every_path_is_the_scaled_sum_of_exact_block_sums(string path)
+    {
+        DotKernel dot = path switch
+        {
+            "scalar" => Kernels.Q8DotScalar,
+            "vector128" => Kernels.Q8DotVector128,
+            "avx2" => Kernels.Q8DotAvx2,
+            _ => Kernels.Q8Dot,
+        };
+        Skip.If(path == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(path == "vector128" && !Vector128.IsHardwareAccelerated, "128-bit vectors are not accelerated here");
+        var random = new Random(21);
+        foreach (int cols in KernelTestData.Lengths.Concat([1000, 2560, 6912]))
+        {
+            int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
+            sbyte[] w = Codes(random, cols, padded), x = Codes(random, cols, padded);
+            float[] ws = Scales(random, blocks), xs = Scales(random, blocks);
+            double expected = 0, magnitude = 0;
+            for (int b = 0; b < blocks; b++)
+            {
+                long block = 0, absolute = 0;
+                for (int i = b * 32; i < (b + 1) * 32; i++)
+                {
+                    block += w[i] * x[i];
+                    absolute += Math.Abs(w[i] * x[i]);
+                }
+                expected += block * (double)ws[b] * xs[b];
+                magnitude += absolute * (double)ws[b] * xs[b];
+            }
+            // Partial block sums (up to 8 lanes of 4 products each) are exact integers; each is scaled and added in float32.
+            KernelTestData.Near(expected, dot(w, ws, x, xs), KernelTestData.SumBound((8 * blocks) + 2, magnitude), $"{path}, {cols} columns");
+        }
+    }
+
+    [Fact]
+    public void QuantizeQ8Row_is_llama_cpp_q8_0_per_block_with_zero_padding()
+    {
+        var random = new Random(22);
+        float[] row = KernelTestData.Uniform(random, 70, 2f);
+        row[5] = 0f;
+        row[40] = 1.7f; // block 1's max
+        var quants = new sbyte[128];
+        var scales = new float[4];
+        WeightQuantizer.QuantizeQ8Row(row, quants, scales);
+        for (int b = 0; b < 3; b++)
+        {
+            var block = row.Skip(b * 32).Take(32).ToArray();
+            double d = block.Max(v => Math.Abs((double)v)) / 127;
+            Assert.Equal(d, scales[b], 1e-7);
+            for (int i = 0; i < block.Length; i++)
+            {
+                double scaled = block[i] / d;
+                if (Math.Abs(Math.Abs(scaled - Math.Truncate(scaled)) - 0.5) > 1e-4)
+                {
+                    Assert.Equal(Math.Round(scaled, MidpointRounding.AwayFromZero), quants[(b * 32) + i]);
+                }
+            }
+        }
+        Assert.Equal(0f, scales[3]);
+        Assert.All(quants[70..], q => Assert.Equal(0, q));
+        Assert.Contains(quants, q => q is 127 or -127);
+
+        // An all-zero block has scale 0 and codes 0 (llama.cpp's id = 0).
+        WeightQuantizer.QuantizeQ8Row(new float[3], quants, scales);
+        Assert.Equal(0f, scales[0]);
+        Assert.All(quants, q => Assert.Equal(0, q));
+    }
+
+    [Fact]
+    public void Q8MatMul_with_quantized_inputs_approaches_the_float_product()
+    {
+        var random = new Random(23);
+        const int rows = 9, cols = 200, count = 3;
+        int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
+        float[] weights = KernelTestData.Uniform(random, rows * cols), inputs = KernelTestData.Uniform(random, count * cols);
+        var wq = new sbyte[rows * padded];
+        var wScales = new float[rows * blocks];
+        for (int r = 0; r < rows; r++)
+        {
+            WeightQuantizer.QuantizeQ8Row(weights.AsSpan(r * cols, cols), wq.AsSpan(r * padded, padded), wScales.AsSpan(r * blocks, blocks));
+        }
+        var xq = new sbyte[count * padded];
+        var xScales = new float[count * blocks];
+        Kernels.QuantizeQ8Rows(inputs, count, cols, xq, xScales);
+        var destination = new float[count * rows];
+        fixed (sbyte* q = wq)
+        fixed (float* s = wScales)
+        {
+            Kernels.Q8MatMul(new Q8Matrix(q, s, rows, cols), xq, xScales, count, destination);
+        }
+        for (int t = 0; t < count; t++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                double exact = 0, magnitude = 0;
+                for (int c = 0; c < cols; c++)
+                {
+                    exact += weights[(r * cols) + c] * (double)inputs[(t * cols) + c];
+                    magnitude += Math.Abs(weights[(r * cols) + c] * (double)inputs[(t * cols) + c]);
+                }
+                // Each factor is off by at most half a step (1/254 of its block's max ≤ 1): |error| ≤ Σ (|w| + |x| + 1/254) / 254.
+                Assert.True(Math.Abs(exact - destination[(t * rows) + r]) <= 2.0 * cols / 254, $"token {t}, row {r}: {destination[(t * rows) + r]} vs {exact}");
+                Assert.True(magnitude > 0);
+            }
+        }
+    }
+
+    private static sbyte[] Codes(Random random, int cols, int padded)
+    {
+        var x = new sbyte[padded];
+        for (int c = 0; c < cols; c++)
+        {
+            x[c] = (sbyte)random.Next(-127, 128);
+        }
+        return x;
+    }
+
+    private static float[] Scales(Random random, int blocks)
+    {
+        var s = new float[blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            s[b] = (float)(random.NextDouble() * 0.02);
+        }
+        return s;
+    }
+}
