@@ -37,6 +37,7 @@ internal static class InfoCommand
                 o.WriteLine($"model: {files.Name}");
                 o.WriteLine($"  engine:               {loaded.Model.EngineName} (layout {LayoutHash.Compute(l)})");
                 o.WriteLine($"  layers:               {Describe(l)}");
+                o.WriteLine($"  projections:          {l.Projections}");
                 o.WriteLine($"  weights:              {Bytes(weights)} (mapped {Bytes(loaded.Checkpoint.MappedBytes)}, widened copies {Bytes(loaded.Checkpoint.OwnedBytes)})");
                 o.WriteLine($"  recurrent state:      {Bytes(recurrent)} (fixed)");
                 o.WriteLine($"  KV cache per token:   {Bytes(kvPerToken)}");

@@ -4,14 +4,15 @@ using EdgeJamba.Tests;
 namespace EdgeJamba.Cli.Tests;
 
 /// <summary>
-/// <c>edgejamba build --embed</c>: a checkpoint in, one self-contained executable out, which runs from an empty
-/// folder with the same greedy text as the generic engine on the folder, and refuses to run when damaged.
+/// <c>edgejamba build --embed --quant q8_0</c>: a checkpoint in, one self-contained executable out, which runs from
+/// an empty folder with the same greedy text as the generic engine on the folder given the same (q8_0) layout,
+/// and refuses to run when damaged. (The arm64 test builds the dense path.)
 /// </summary>
 [Collection(AotCollection.Name)]
 public sealed class BuildTests(AotBinary binary)
 {
     [SkippableFact]
-    public void BuildEmbed_Stories260K_RunsFromAnEmptyFolder_LikeTheGenericEngine_AndRefusesWhenDamaged()
+    public void BuildEmbedQ8_Stories260K_RunsFromAnEmptyFolder_LikeTheGenericEngine_AndRefusesWhenDamaged()
     {
         string model = SharedData.RequireDirectory("models/stories260K");
         string work = Path.Combine(binary.TempDirectory, "build");
@@ -19,14 +20,23 @@ public sealed class BuildTests(AotBinary binary)
         Directory.CreateDirectory(empty);
         string executable = Path.Combine(work, "stories");
 
-        var build = AotBinary.RunProcess(binary.Path_, ["build", "--model", model, "--embed", "--isa", "x86-64-v3", "-o", executable, "--source", SharedData.RepoRoot],
+        var build = AotBinary.RunProcess(binary.Path_, ["build", "--model", model, "--embed", "--quant", "q8_0", "--isa", "x86-64-v3", "-o", executable, "--source", SharedData.RepoRoot],
             stdin: null, TimeSpan.FromMinutes(20));
         Assert.True(build.ExitCode == 0, build.StdErr);
         Assert.Contains("[4/4] wrote", build.StdErr, StringComparison.Ordinal);
         Assert.Empty(build.StdOut);
 
+        // The reference: the folder, given the q8_0 layout as its own layout.model.json, on the generic engine.
+        string quantized = Path.Combine(work, "stories-q8");
+        Directory.CreateDirectory(quantized);
+        foreach (string file in Directory.GetFiles(model))
+        {
+            File.Copy(file, Path.Combine(quantized, Path.GetFileName(file)), overwrite: true);
+        }
+        Assert.Equal(0, binary.Run(null, "import", quantized, "--quant", "q8_0", "-o", Path.Combine(quantized, "layout.model.json")).ExitCode);
         const string Prompt = "Once upon a time";
-        var reference = binary.Run(Prompt, "--model", model, "--engine", "generic", "--greedy", "-n", "60");
+        var reference = binary.Run(Prompt, "--model", quantized, "--engine", "generic", "--greedy", "-n", "60");
+
         var embedded = RunIn(empty, executable, Prompt, "--greedy", "-n", "60");
         Assert.True(embedded.ExitCode == 0, embedded.StdErr);
         Assert.Equal(reference.StdOut, embedded.StdOut);
@@ -35,6 +45,7 @@ public sealed class BuildTests(AotBinary binary)
         var info = RunIn(empty, executable, null, "info");
         Assert.Contains("model: embedded model stories260K", info.StdOut, StringComparison.Ordinal);
         Assert.Contains("engine:               specialized", info.StdOut, StringComparison.Ordinal);
+        Assert.Contains("projections:          Q8_0", info.StdOut, StringComparison.Ordinal);
 
         var jsonl = RunIn(empty, executable, "{\"prompt\": \"Once upon a time\", \"max_tokens\": 60, \"greedy\": true}\n", "--jsonl");
         Assert.Equal(reference.StdOut, JsonDocument.Parse(jsonl.StdOut).RootElement.GetProperty("completion").GetString());
