@@ -30,6 +30,13 @@ internal static class Cli
         DefaultValueFactory = _ => EngineChoice.Auto,
     };
 
+    /// <summary>The <c>--threads</c> option: threads sharing each matrix product (results do not depend on it).</summary>
+    public static Option<int> ThreadsOption() => new Option<int>("--threads")
+    {
+        Description = "Threads sharing each matrix product (default: the processor count); the output is the same for any count",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    }.Range(1, 1024);
+
     /// <summary>
     /// Runs a command body, turning a user's mistake into one line on stderr and exit code 1. A closed stdout
     /// (<c>| head</c>) ends the run quietly with exit code 0. Nothing reaches the user as a stack trace: an
@@ -82,10 +89,12 @@ internal static class Cli
     /// <summary>
     /// Opens a model folder, saying on stderr which engine runs it and which checkpoint tensors the layout does
     /// not use (they are ignored); with <paramref name="checkWeights"/>, also the first NaN or infinite weight.
+    /// The model's matrix products run on <paramref name="threads"/> threads.
     /// </summary>
-    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext, bool checkWeights = false)
+    public static LoadedModel Load(string directory, EngineChoice engine, int? maxContext, int threads = 1, bool checkWeights = false)
     {
         var loaded = ModelLoader.Load(directory, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
+        loaded.Model.SetThreads(threads);
         var expected = LayoutTensors.All(loaded.Layout).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var unused = loaded.Checkpoint.TensorNames.Where(name => !expected.Contains(name)).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)

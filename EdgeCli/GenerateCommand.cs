@@ -24,7 +24,7 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: from the clock, printed with --stats)" };
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token" };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 }.Range(1, 1024);
+        var threads = Cli.ThreadsOption();
         var stats = new Option<bool>("--stats") { Description = "Print token counts and speed to stderr" };
         var keepTail = new Option<bool>("--keep-tail") { Description = "Keep the end of a prompt longer than the context instead of refusing it" };
         var stateIn = new Option<string?>("--state-in") { Description = "Resume the session saved in this file (stdin then continues it; may be empty)" };
@@ -69,7 +69,7 @@ internal static class GenerateCommand
             {
                 throw new EdgeJambaException($"--state-out {target}: the folder does not exist"); // refused before any text is generated
             }
-            using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads), parse.GetValue(checkWeights));
             var tokenizer = TokenizerLoader.Load(directory, loaded.Layout.VocabSize, Notice);
             var generator = new TextGenerator(loaded.Model, tokenizer, new Sampler(loaded.Layout.VocabSize, samplerOptions));
             generator.Notice += Notice;

@@ -37,10 +37,10 @@ internal sealed class AttentionEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("Q", Names.Attention(i, "q"), "QueryDim", "HiddenSize");
-        yield return new WeightField("K", Names.Attention(i, "k"), "KvDim", "HiddenSize");
-        yield return new WeightField("V", Names.Attention(i, "v"), "KvDim", "HiddenSize");
-        yield return new WeightField("O", Names.Attention(i, "o"), "HiddenSize", "QueryDim");
+        yield return new WeightField("Q", Names.Attention(i, "q"), "QueryDim", "HiddenSize", product: true);
+        yield return new WeightField("K", Names.Attention(i, "k"), "KvDim", "HiddenSize", product: true);
+        yield return new WeightField("V", Names.Attention(i, "v"), "KvDim", "HiddenSize", product: true);
+        yield return new WeightField("O", Names.Attention(i, "o"), "HiddenSize", "QueryDim", product: true);
         if (_a.Bias)
         {
             yield return new WeightField("QBias", Names.Attention(i, "q", "bias"), "1", "QueryDim");
@@ -77,9 +77,9 @@ internal sealed class AttentionEmitter : PartEmitter
         w.Line("Span<float> v = values.Slice(position * KvDim, count * KvDim);");
         w.Line("Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);");
         w.Line(Step(ref step, "q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions"));
-        w.Line("Kernels.MatMul(w.Q, x, count, q);");
-        w.Line("Kernels.MatMul(w.K, x, count, k);");
-        w.Line("Kernels.MatMul(w.V, x, count, v);");
+        w.Line("pool.MatMul(w.Q, x, count, q);");
+        w.Line("pool.MatMul(w.K, x, count, k);");
+        w.Line("pool.MatMul(w.V, x, count, v);");
         if (_a.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -109,7 +109,7 @@ internal sealed class AttentionEmitter : PartEmitter
             }
         }
         w.Line(Step(ref step, "h += o_proj·attention"));
-        w.Line("Kernels.MatMul(w.O, attention, count, output);");
+        w.Line("pool.MatMul(w.O, attention, count, output);");
         if (_a.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))

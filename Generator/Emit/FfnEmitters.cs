@@ -25,13 +25,13 @@ internal sealed class DenseFfnEmitter : PartEmitter
         int i = Layer.Index;
         if (_f.FusedGateUp)
         {
-            yield return new WeightField("GateUp", Names.Mlp(i, "gate_up"), "2 * IntermediateSize", "HiddenSize");
-            yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+            yield return new WeightField("GateUp", Names.Mlp(i, "gate_up"), "2 * IntermediateSize", "HiddenSize", product: true);
+            yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize", product: true);
             yield break;
         }
-        yield return new WeightField("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
-        yield return new WeightField("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize");
-        yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+        yield return new WeightField("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize", product: true);
+        yield return new WeightField("Up", Names.Mlp(i, "up"), "IntermediateSize", "HiddenSize", product: true);
+        yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize", product: true);
         if (_f.Bias)
         {
             yield return new WeightField("GateBias", Names.Mlp(i, "gate", "bias"), "1", "IntermediateSize");
@@ -47,14 +47,14 @@ internal sealed class DenseFfnEmitter : PartEmitter
         if (_f.FusedGateUp)
         {
             w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]"));
-            w.Line("Kernels.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
-            w.Line("Kernels.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
+            w.Line("pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
+            w.Line("pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
         }
         else
         {
             w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]"));
-            w.Line("Kernels.MatMul(w.Gate, x, count, gate);");
-            w.Line("Kernels.MatMul(w.Up, x, count, up);");
+            w.Line("pool.MatMul(w.Gate, x, count, gate);");
+            w.Line("pool.MatMul(w.Up, x, count, up);");
         }
         if (_f.Bias)
         {
@@ -66,7 +66,7 @@ internal sealed class DenseFfnEmitter : PartEmitter
         }
         w.Line("Kernels.GatedActivation(Activation." + _f.Activation + ", gate, up, gate);");
         w.Line(Step(ref step, "h += down_proj·gate"));
-        w.Line("Kernels.MatMul(w.Down, gate, count, output);");
+        w.Line("pool.MatMul(w.Down, gate, count, output);");
         if (_f.Bias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -98,7 +98,7 @@ internal sealed class MoeEmitter : PartEmitter
 
     public override IEnumerable<WeightField> Weights()
     {
-        yield return new WeightField("Router", Names.Router(Layer.Index), "Experts", "HiddenSize");
+        yield return new WeightField("Router", Names.Router(Layer.Index), "Experts", "HiddenSize", product: true);
     }
 
     public override IEnumerable<string> ExtraFields()
@@ -116,9 +116,9 @@ internal sealed class MoeEmitter : PartEmitter
         yield return "for (int e = 0; e < Experts; e++)";
         yield return "{";
         yield return "    string expert = " + Quote(prefix) + " + e.ToString(CultureInfo.InvariantCulture);";
-        yield return "    ExpertGate[e] = checkpoint.Matrix(expert + " + Quote(gate.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
-        yield return "    ExpertUp[e] = checkpoint.Matrix(expert + " + Quote(up.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
-        yield return "    ExpertDown[e] = checkpoint.Matrix(expert + " + Quote(down.Substring(prefix.Length + 1)) + ", HiddenSize, IntermediateSize);";
+        yield return "    ExpertGate[e] = checkpoint.Weight(expert + " + Quote(gate.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
+        yield return "    ExpertUp[e] = checkpoint.Weight(expert + " + Quote(up.Substring(prefix.Length + 1)) + ", IntermediateSize, HiddenSize);";
+        yield return "    ExpertDown[e] = checkpoint.Weight(expert + " + Quote(down.Substring(prefix.Length + 1)) + ", HiddenSize, IntermediateSize);";
         yield return "}";
     }
 
@@ -136,7 +136,7 @@ internal sealed class MoeEmitter : PartEmitter
         {
             w.Line("Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);");
             w.Line("Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);");
-            w.Line("Kernels.MatVec(w.Router, xt, router);");
+            w.Line("pool.MatVec(w.Router, xt, router);");
             w.Line("Kernels.Softmax(router);");
             w.Line("Kernels.TopK(router, chosen);");
             if (_e.Renormalize)
@@ -149,10 +149,10 @@ internal sealed class MoeEmitter : PartEmitter
             }
             using (w.Block("foreach (int e in chosen)"))
             {
-                w.Line("Kernels.MatVec(w.ExpertGate[e], xt, gate);");
-                w.Line("Kernels.MatVec(w.ExpertUp[e], xt, up);");
+                w.Line("pool.MatVec(w.ExpertGate[e], xt, gate);");
+                w.Line("pool.MatVec(w.ExpertUp[e], xt, up);");
                 w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-                w.Line("Kernels.MatVec(w.ExpertDown[e], gate, expertOut);");
+                w.Line("pool.MatVec(w.ExpertDown[e], gate, expertOut);");
                 w.Line("Kernels.AddScaled(expertOut, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", ht);");
             }
         }

@@ -31,7 +31,7 @@ internal sealed class MambaEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("InProj", Names.Mamba(i, "in_proj.weight"), "2 * DInner", "HiddenSize");
+        yield return new WeightField("InProj", Names.Mamba(i, "in_proj.weight"), "2 * DInner", "HiddenSize", product: true);
         if (_m.ProjBias)
         {
             yield return new WeightField("InProjBias", Names.Mamba(i, "in_proj.bias"), "1", "2 * DInner");
@@ -41,18 +41,18 @@ internal sealed class MambaEmitter : PartEmitter
         {
             yield return new WeightField("ConvBias", Names.Mamba(i, "conv1d.bias"), "1", "DInner");
         }
-        yield return new WeightField("XProj", Names.Mamba(i, "x_proj.weight"), "DtRank + (2 * DState)", "DInner");
+        yield return new WeightField("XProj", Names.Mamba(i, "x_proj.weight"), "DtRank + (2 * DState)", "DInner", product: true);
         if (_m.DtBcNorms)
         {
             yield return new WeightField("DtNorm", Names.Mamba(i, "dt_layernorm.weight"), "1", "DtRank");
             yield return new WeightField("BNorm", Names.Mamba(i, "b_layernorm.weight"), "1", "DState");
             yield return new WeightField("CNorm", Names.Mamba(i, "c_layernorm.weight"), "1", "DState");
         }
-        yield return new WeightField("DtProj", Names.Mamba(i, "dt_proj.weight"), "DInner", "DtRank");
+        yield return new WeightField("DtProj", Names.Mamba(i, "dt_proj.weight"), "DInner", "DtRank", product: true);
         yield return new WeightField("DtBias", Names.Mamba(i, "dt_proj.bias"), "1", "DInner");
         yield return new WeightField("ALog", Names.Mamba(i, "A_log"), "DInner", "DState");
         yield return new WeightField("D", Names.Mamba(i, "D"), "1", "DInner");
-        yield return new WeightField("OutProj", Names.Mamba(i, "out_proj.weight"), "HiddenSize", "DInner");
+        yield return new WeightField("OutProj", Names.Mamba(i, "out_proj.weight"), "HiddenSize", "DInner", product: true);
         if (_m.ProjBias)
         {
             yield return new WeightField("OutProjBias", Names.Mamba(i, "out_proj.bias"), "1", "HiddenSize");
@@ -84,7 +84,7 @@ internal sealed class MambaEmitter : PartEmitter
         w.Line("Span<float> dt = s.Dt.AsSpan(0, count * DInner);");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * DInner);");
         w.Line(Step(ref step, "[x | z] = in_proj·x [count, 2 * DInner]"));
-        w.Line("Kernels.MatMul(w.InProj, x, count, xz);");
+        w.Line("pool.MatMul(w.InProj, x, count, xz);");
         if (_m.ProjBias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))
@@ -100,7 +100,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("Kernels.Silu(xct);");
         }
         w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]" + (_m.DtBcNorms ? "; Jamba: RMSNorm each of dt, B and C" : "")));
-        w.Line("Kernels.MatMul(w.XProj, xc, count, dbc);");
+        w.Line("pool.MatMul(w.XProj, xc, count, dbc);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
@@ -113,7 +113,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));");
         }
         w.Line(Step(ref step, "dt = softplus(dt_proj·dt + dt_bias) [count, DInner]"));
-        w.Line("Kernels.MatMul(w.DtProj, dtRaw, count, dt);");
+        w.Line("pool.MatMul(w.DtProj, dtRaw, count, dt);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));");
@@ -127,7 +127,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("    w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));");
         }
         w.Line(Step(ref step, "h += out_proj·y"));
-        w.Line("Kernels.MatMul(w.OutProj, y, count, output);");
+        w.Line("pool.MatMul(w.OutProj, y, count, output);");
         if (_m.ProjBias)
         {
             using (w.Block("for (int t = 0; t < count; t++)"))

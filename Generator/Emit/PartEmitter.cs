@@ -50,8 +50,9 @@ internal abstract class PartEmitter
 /// <summary>A <c>Matrix</c> field of a layer's weights and the tensor it is bound to.</summary>
 internal sealed class WeightField
 {
-    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null)
+    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null, bool product = false)
     {
+        Product = product;
         Field = field;
         Tensor = tensor;
         Rows = rows;
@@ -66,6 +67,12 @@ internal sealed class WeightField
     public string Rows { get; }
 
     public string Cols { get; }
+
+    /// <summary>
+    /// Read only by the matrix products: bound with <c>Checkpoint.Weight</c>, so a 16-bit tensor stays 16-bit (widened on
+    /// the fly) instead of being widened to float32 at load.
+    /// </summary>
+    public bool Product { get; }
 
     /// <summary>For a tensor stored as <c>[Blocks, Rows, Cols]</c> (bound as the <c>[Blocks·Rows, Cols]</c> matrix), the block count; else null.</summary>
     public string? Blocks { get; }
