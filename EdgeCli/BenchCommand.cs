@@ -1,88 +1,312 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EdgeJamba.Generated;
+using EdgeJamba.Layout;
 using EdgeJamba.Runtime;
+using EdgeJamba.Runtime.Import;
 
 namespace EdgeJamba.Cli;
 
 /// <summary>
-/// <c>edgejamba bench --model DIR [-p 128] [-n 256] [--repeat 5]</c>: prompt-processing and decode speed of a
-/// model on this machine, with the median and the spread over repeats, and the decode cost at the start
-/// and at the end of the run (flat for recurrent layers, growing with position for attention).
+/// <c>edgejamba bench (--model DIR | --random SHAPE [--dtype f32|bf16|f16]) [-p 128] [-n 256] [-r 5] [--threads N] [--json] [--csv FILE] [--svg FILE]</c>:
+/// prompt-processing and decode speed on this machine, median and range over repeats; the decode latency of every
+/// position (flat for recurrent layers, growing for attention) as CSV and an SVG plot; and a streaming-read probe
+/// of the memory bandwidth, against which the decode is put as a share of its roofline.
 /// </summary>
 internal static class BenchCommand
 {
+    /// <summary>Bytes the bandwidth probe streams through per pass (well beyond any cache).</summary>
+    private const int ProbeBytes = 256 << 20;
+
+    /// <summary>Named random-weight shapes: the compiled-in layouts of ModelSpecs/ by their spec names.</summary>
+    private static readonly (string Shape, string Layout)[] s_shapes =
+        [("stories15M", "Stories15M"), ("stories110M", "Stories110M"), ("mamba-130m", "Mamba130M"), ("jamba-128m", "Jamba128M")];
+
     public static Command Create()
     {
         var model = Cli.ModelOption();
+        var random = new Option<string?>("--random")
+        {
+            Description = "Seeded random weights of a named shape instead of --model: " + string.Join(", ", s_shapes.Select(s => s.Shape)),
+        };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "Storage of the --random weights: f32, bf16 or f16 (16-bit weights stay 16-bit in memory)",
+            DefaultValueFactory = _ => "f32",
+        };
+        dtype.AcceptOnlyFromAmong("f32", "bf16", "f16");
         var prompt = new Option<int>("--prompt-tokens", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
         var generate = new Option<int>("--gen-tokens", "-n") { Description = "Tokens to decode after the prompt", DefaultValueFactory = _ => 256 };
         var repeat = new Option<int>("--repeat", "-r") { Description = "Repetitions (median and range are reported)", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
+        var csv = new Option<string?>("--csv") { Description = "Write the decode latency per position (median over repeats) as CSV" };
+        var svg = new Option<string?>("--svg") { Description = "Plot the decode latency per position as SVG" };
         var engine = Cli.EngineOption();
         var context = Cli.ContextOption();
+        var threads = Cli.ThreadsOption();
         foreach (var o in new[] { prompt, generate, repeat })
         {
             o.Range(1, int.MaxValue);
         }
-        var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats)") { model, prompt, generate, repeat, engine, context };
+        var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats) and memory bandwidth")
+        {
+            model, random, dtype, prompt, generate, repeat, engine, context, threads, json, csv, svg,
+        };
         command.SetAction(parse => Cli.Run(() =>
         {
-            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context));
-            var m = loaded.Model;
-            int p = parse.GetValue(prompt), n = parse.GetValue(generate), r = parse.GetValue(repeat);
-            if (p + n > loaded.Layout.MaxContext)
+            string? directory = parse.GetValue(model), shape = parse.GetValue(random);
+            if (directory is not null && shape is not null)
             {
-                throw new EdgeJambaException($"--prompt-tokens + --gen-tokens ({p + n}) exceed the context of {loaded.Layout.MaxContext}; lower them or raise --ctx");
+                throw new UsageException("bench: give --model DIR or --random SHAPE (" + string.Join(", ", s_shapes.Select(s => s.Shape)) + "), not both");
             }
-            var random = new Random(1234);
-            var tokens = Enumerable.Range(0, p).Select(_ => random.Next(loaded.Layout.VocabSize)).ToArray();
-            var prefill = new List<double>();
-            var decode = new List<double>();
-            var early = new List<double>();
-            var late = new List<double>();
-            int window = Math.Max(1, n / 8);
-            var perToken = new double[n];
-            for (int run = 0; run <= r; run++) // run 0 warms up (JIT-free under AOT, but caches and page faults)
+            string? temporary = null;
+            try
             {
-                m.Reset();
-                long start = Stopwatch.GetTimestamp();
-                var logits = m.Prefill(tokens, 0);
-                double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                int next = Kernels.ArgMax(logits);
-                long decodeStart = Stopwatch.GetTimestamp();
-                for (int i = 0; i < n; i++)
+                if (shape is not null)
                 {
-                    long t0 = Stopwatch.GetTimestamp();
-                    next = Kernels.ArgMax(m.Forward(next, p + i));
-                    perToken[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                    temporary = Path.Combine(Path.GetTempPath(), "edgejamba-bench-" + Guid.NewGuid().ToString("N"));
+                    RandomCheckpoint.Write(RandomLayout(shape), temporary, seed: 1, parse.GetValue(dtype) switch
+                    {
+                        "bf16" => TensorDType.BF16,
+                        "f16" => TensorDType.F16,
+                        _ => TensorDType.F32,
+                    });
+                    directory = temporary;
                 }
-                double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
-                if (run > 0)
+                using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads));
+                var settings = new Settings(parse.GetValue(prompt), parse.GetValue(generate), parse.GetValue(repeat));
+                var result = Measure(loaded, settings);
+                string name = shape ?? loaded.Files.Name;
+                if (parse.GetValue(csv) is { } csvPath)
                 {
-                    prefill.Add(p / prefillSeconds);
-                    decode.Add(n / decodeSeconds);
-                    early.Add(perToken.Take(window).Average());
-                    late.Add(perToken.Skip(n - window).Average());
+                    AtomicFile.Write(csvPath, stream => stream.Write(Encoding.UTF8.GetBytes(Csv(result, settings))));
+                }
+                if (parse.GetValue(svg) is { } svgPath)
+                {
+                    AtomicFile.Write(svgPath, stream => stream.Write(Encoding.UTF8.GetBytes(Svg(result, settings, name, loaded.Model))));
+                }
+                if (parse.GetValue(json))
+                {
+                    WriteJson(result, settings, name, loaded.Model);
+                }
+                else
+                {
+                    WriteText(result, settings, name, loaded);
                 }
             }
-            var o = Console.Out;
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {loaded.Files.Name} ({loaded.Layout.Layers.Count} layers, engine {m.EngineName}, 1 thread)"));
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prefill {p,5} tokens: {Summary(prefill)} tok/s"));
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decode  {n,5} tokens: {Summary(decode)} tok/s"));
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"decode cost, positions {p}..{p + window - 1}: {Summary(early)} ms/token; positions {p + n - window}..{p + n - 1}: {Summary(late)} ms/token"));
+            finally
+            {
+                if (temporary is not null && Directory.Exists(temporary))
+                {
+                    Directory.Delete(temporary, recursive: true);
+                }
+            }
             return Cli.Ok;
         }));
         return command;
     }
 
+    private sealed record Settings(int Prompt, int Generate, int Repeat);
+
+    /// <summary>Tokens/s per repeat, the median latency of each decode position, and the bandwidth probe's figures.</summary>
+    private sealed record Result(List<double> Prefill, List<double> Decode, double[] LatencyMs, double BandwidthGBs, long WeightBytes, long BytesPerToken);
+
+    private static ModelLayout RandomLayout(string shape)
+    {
+        var known = s_shapes.FirstOrDefault(s => string.Equals(s.Shape, shape, StringComparison.OrdinalIgnoreCase));
+        return known.Layout is null
+            ? throw new EdgeJambaException($"--random: unknown shape '{shape}'; known: {string.Join(", ", s_shapes.Select(s => s.Shape))}")
+            : GeneratedModels.All.Single(l => l.Name == known.Layout);
+    }
+
+    private static Result Measure(LoadedModel loaded, Settings s)
+    {
+        var m = loaded.Model;
+        if (s.Prompt + s.Generate > loaded.Layout.MaxContext)
+        {
+            throw new EdgeJambaException($"--prompt-tokens + --gen-tokens ({s.Prompt + s.Generate}) exceed the context of {loaded.Layout.MaxContext}; lower them or raise --ctx");
+        }
+        var random = new Random(1234);
+        var tokens = Enumerable.Range(0, s.Prompt).Select(_ => random.Next(loaded.Layout.VocabSize)).ToArray();
+        var prefill = new List<double>();
+        var decode = new List<double>();
+        var perToken = new double[s.Repeat, s.Generate];
+        for (int run = 0; run <= s.Repeat; run++) // run 0 warms up (JIT-free under AOT, but caches and page faults)
+        {
+            m.Reset();
+            long start = Stopwatch.GetTimestamp();
+            var logits = m.Prefill(tokens, 0);
+            double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            int next = Kernels.ArgMax(logits);
+            long decodeStart = Stopwatch.GetTimestamp();
+            for (int i = 0; i < s.Generate; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                next = Kernels.ArgMax(m.Forward(next, s.Prompt + i));
+                if (run > 0)
+                {
+                    perToken[run - 1, i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                }
+            }
+            double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
+            if (run > 0)
+            {
+                prefill.Add(s.Prompt / prefillSeconds);
+                decode.Add(s.Generate / decodeSeconds);
+            }
+        }
+        var latency = new double[s.Generate];
+        for (int i = 0; i < s.Generate; i++)
+        {
+            latency[i] = Median([.. Enumerable.Range(0, s.Repeat).Select(r => perToken[r, i])]);
+        }
+        long weightBytes = loaded.Checkpoint.Files.Sum(f => f.Length);
+        return new Result(prefill, decode, latency, m.Workers.MeasureReadBandwidth(ProbeBytes), weightBytes, DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint));
+    }
+
+    /// <summary>
+    /// Weight bytes one decode step reads, at their stored size: every tensor once, except the embedding table (one row)
+    /// unless it is also the classifier, and only the top-k of each mixture's experts. The KV cache reads come on top
+    /// (small at these contexts).
+    /// </summary>
+    private static long DecodeBytesPerToken(ModelLayout layout, Checkpoint checkpoint)
+    {
+        double bytes = 0;
+        var experts = layout.Layers.Where(l => l.Ffn is MoeLayout).ToDictionary(l => l.Index, l => (MoeLayout)l.Ffn);
+        foreach (var t in LayoutTensors.All(layout))
+        {
+            int element = checkpoint.Info(t.Name).DType.ByteSize();
+            double size = (double)t.Rows * t.Cols * element;
+            if (t.Role == TensorRole.Embedding && !layout.TieEmbeddings)
+            {
+                size = t.Cols * element;
+            }
+            else if (t.Name.Contains(".experts.", StringComparison.Ordinal) && ExpertLayer(t.Name) is int i && experts.TryGetValue(i, out var moe))
+            {
+                size *= (double)moe.TopK / moe.Experts;
+            }
+            bytes += size;
+        }
+        return (long)bytes;
+    }
+
+    /// <summary>The layer index of a tensor name of the form <c>...layers.{i}...</c>.</summary>
+    private static int? ExpertLayer(string name)
+    {
+        int at = name.IndexOf("layers.", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+        int start = at + "layers.".Length, end = name.IndexOf('.', start);
+        return int.TryParse(name.AsSpan(start, end - start), NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : null;
+    }
+
+    private static void WriteText(Result r, Settings s, string name, LoadedModel loaded)
+    {
+        var m = loaded.Model;
+        int window = Math.Max(1, s.Generate / 8);
+        var o = Console.Out;
+        double roofline = r.BandwidthGBs * 1e9 / r.BytesPerToken;
+        o.WriteLine(Invariant($"model: {name} ({loaded.Layout.Layers.Count} layers, engine {m.EngineName}, {m.Threads} thread{(m.Threads == 1 ? "" : "s")}, weights {r.WeightBytes / 1e6:F1} MB)"));
+        o.WriteLine(Invariant($"prefill {s.Prompt,5} tokens: {Summary(r.Prefill)} tok/s"));
+        o.WriteLine(Invariant($"decode  {s.Generate,5} tokens: {Summary(r.Decode)} tok/s"));
+        o.WriteLine(Invariant(
+            $"decode cost, positions {s.Prompt}..{s.Prompt + window - 1}: {Format(r.LatencyMs.Take(window).Average())} ms/token; positions {s.Prompt + s.Generate - window}..{s.Prompt + s.Generate - 1}: {Format(r.LatencyMs.Skip(s.Generate - window).Average())} ms/token"));
+        o.WriteLine(Invariant(
+            $"memory: streaming read {r.BandwidthGBs:F1} GB/s; decode reads {r.BytesPerToken / 1e6:F1} MB/token, roofline {Format(roofline)} tok/s; decode at {100 * Median(r.Decode) / roofline:F0}% of it"));
+    }
+
+    private static void WriteJson(Result r, Settings s, string name, LanguageModel m)
+    {
+        using var stream = Console.OpenStandardOutput();
+        using (var j = new Utf8JsonWriter(stream))
+        {
+            double roofline = r.BandwidthGBs * 1e9 / r.BytesPerToken;
+            j.WriteStartObject();
+            j.WriteString("model", name);
+            j.WriteString("engine", m.EngineName);
+            j.WriteNumber("threads", m.Threads);
+            j.WriteNumber("weight_bytes", r.WeightBytes);
+            j.WriteNumber("prompt_tokens", s.Prompt);
+            j.WriteNumber("gen_tokens", s.Generate);
+            j.WriteNumber("repeats", s.Repeat);
+            Stat(j, "prefill_tokens_per_s", r.Prefill);
+            Stat(j, "decode_tokens_per_s", r.Decode);
+            j.WriteNumber("decode_ms_first", Math.Round(r.LatencyMs.Take(Math.Max(1, s.Generate / 8)).Average(), 4));
+            j.WriteNumber("decode_ms_last", Math.Round(r.LatencyMs.Skip(s.Generate - Math.Max(1, s.Generate / 8)).Average(), 4));
+            j.WriteNumber("bandwidth_gb_per_s", Math.Round(r.BandwidthGBs, 2));
+            j.WriteNumber("decode_bytes_per_token", r.BytesPerToken);
+            j.WriteNumber("decode_roofline_tokens_per_s", Math.Round(roofline, 1));
+            j.WriteNumber("decode_percent_of_roofline", Math.Round(100 * Median(r.Decode) / roofline, 1));
+            j.WriteEndObject();
+        }
+        Console.Out.WriteLine();
+    }
+
+    /// <summary><c>name</c> (the median), <c>name_min</c>, <c>name_max</c>.</summary>
+    private static void Stat(Utf8JsonWriter j, string name, List<double> values)
+    {
+        j.WriteNumber(name, Math.Round(Median(values), 2));
+        j.WriteNumber(name + "_min", Math.Round(values.Min(), 2));
+        j.WriteNumber(name + "_max", Math.Round(values.Max(), 2));
+    }
+
+    private static string Csv(Result r, Settings s)
+    {
+        var b = new StringBuilder("position,decode_ms\n");
+        for (int i = 0; i < r.LatencyMs.Length; i++)
+        {
+            b.Append(Invariant($"{s.Prompt + i},{r.LatencyMs[i]:F4}\n"));
+        }
+        return b.ToString();
+    }
+
+    /// <summary>A line plot of the decode latency against the position, with labelled axes.</summary>
+    private static string Svg(Result r, Settings s, string name, LanguageModel m)
+    {
+        const int width = 720, height = 400, left = 60, right = 20, top = 40, bottom = 50;
+        double maxMs = r.LatencyMs.Max() * 1.1, first = s.Prompt, last = s.Prompt + s.Generate - 1;
+        double X(double position) => left + ((position - first) / Math.Max(1, last - first) * (width - left - right));
+        double Y(double ms) => height - bottom - (ms / maxMs * (height - top - bottom));
+        var b = new StringBuilder();
+        b.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n"));
+        b.Append(Invariant($"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n"));
+        b.Append(Invariant($"<text x=\"{left}\" y=\"20\" font-size=\"14\">{Escape(name)}: decode latency per position ({m.EngineName}, {m.Threads} threads, median of {s.Repeat})</text>\n"));
+        b.Append(Invariant($"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"black\"/>\n"));
+        b.Append(Invariant($"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"black\"/>\n"));
+        for (int k = 0; k <= 4; k++)
+        {
+            double ms = maxMs * k / 4, position = first + ((last - first) * k / 4);
+            b.Append(Invariant($"<text x=\"{left - 6}\" y=\"{Y(ms) + 4:F1}\" text-anchor=\"end\">{Format(ms)}</text>\n"));
+            b.Append(Invariant($"<text x=\"{X(position):F1}\" y=\"{height - bottom + 16}\" text-anchor=\"middle\">{position:F0}</text>\n"));
+        }
+        b.Append(Invariant($"<text x=\"{(left + width - right) / 2}\" y=\"{height - 10}\" text-anchor=\"middle\">context position</text>\n"));
+        b.Append(Invariant($"<text x=\"14\" y=\"{(top + height - bottom) / 2}\" transform=\"rotate(-90 14 {(top + height - bottom) / 2})\" text-anchor=\"middle\">ms per token</text>\n"));
+        b.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1\" points=\"");
+        for (int i = 0; i < r.LatencyMs.Length; i++)
+        {
+            b.Append(Invariant($"{X(s.Prompt + i):F1},{Y(r.LatencyMs[i]):F1} "));
+        }
+        b.Append("\"/>\n</svg>\n");
+        return b.ToString();
+    }
+
+    private static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
+
     /// <summary>"median (min..max)" over the repeats.</summary>
-    private static string Summary(List<double> values)
+    private static string Summary(List<double> values) => Invariant($"{Format(Median(values))} ({Format(values.Min())}..{Format(values.Max())})");
+
+    private static double Median(IReadOnlyCollection<double> values)
     {
         var sorted = values.Order().ToArray();
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-        return string.Create(CultureInfo.InvariantCulture, $"{Format(median)} ({Format(sorted[0])}..{Format(sorted[^1])})");
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string Format(double value) => value >= 100 ? value.ToString("F0", CultureInfo.InvariantCulture) : value.ToString("G3", CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

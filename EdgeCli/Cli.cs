@@ -34,6 +34,13 @@ internal static class Cli
         DefaultValueFactory = _ => EngineChoice.Auto,
     };
 
+    /// <summary>The <c>--threads</c> option: threads sharing each matrix product (results do not depend on it).</summary>
+    public static Option<int> ThreadsOption() => new Option<int>("--threads")
+    {
+        Description = "Threads sharing each matrix product (default: the processor count); the output is the same for any count",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    }.Range(1, 1024);
+
     /// <summary>
     /// Runs a command body, turning a user's mistake into one line on stderr and exit code 1. A closed stdout
     /// (<c>| head</c>) ends the run quietly with exit code 0. Nothing reaches the user as a stack trace: an
@@ -80,21 +87,27 @@ internal static class Cli
 
     public static void Error(string message) => Console.Error.WriteLine("edgejamba: error: " + message);
 
-    /// <summary>
-    /// Opens a model folder, saying on stderr which engine runs it and which checkpoint tensors the layout does
-    /// not use (they are ignored); with <paramref name="checkWeights"/>, also the first NaN or infinite weight.
-    /// </summary>
     /// <summary>The files of the --model folder, else of the model embedded in this binary; null when there is neither.</summary>
     public static ModelFiles? Files(string? directory) => directory is not null ? ModelFiles.FromDirectory(directory) : Embedded();
 
     /// <param name="directory">The --model folder; null for the model embedded in this binary.</param>
-    public static LoadedModel Load(string? directory, EngineChoice engine, int? maxContext, bool checkWeights = false) =>
+    /// <param name="engine">Engine preference.</param>
+    /// <param name="maxContext">--ctx.</param>
+    /// <param name="threads">Threads the model's matrix products run on.</param>
+    /// <param name="checkWeights">Scan the weights for NaN/Inf.</param>
+    public static LoadedModel Load(string? directory, EngineChoice engine, int? maxContext, int threads = 1, bool checkWeights = false) =>
         Load(Files(directory) ?? throw new EdgeJambaException("no model given: pass --model DIR (a Hugging Face folder with config.json and safetensors weights); this binary embeds no model"),
-            engine, maxContext, checkWeights);
+            engine, maxContext, threads, checkWeights);
 
-    public static LoadedModel Load(ModelFiles files, EngineChoice engine, int? maxContext, bool checkWeights = false)
+    /// <summary>
+    /// Opens a model, saying on stderr which engine runs it and which checkpoint tensors the layout does
+    /// not use (they are ignored); with <paramref name="checkWeights"/>, also the first NaN or infinite weight.
+    /// The model's matrix products run on <paramref name="threads"/> threads.
+    /// </summary>
+    public static LoadedModel Load(ModelFiles files, EngineChoice engine, int? maxContext, int threads = 1, bool checkWeights = false)
     {
         var loaded = ModelLoader.Load(files, engine, maxContext, GeneratedModels.TryCreate, message => Console.Error.WriteLine("edgejamba: " + message));
+        loaded.Model.SetThreads(threads);
         string directory = files.Name;
         var expected = LayoutTensors.All(loaded.Layout).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         if (loaded.Layout.Projections == ProjectionFormat.Ternary)

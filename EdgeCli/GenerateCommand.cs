@@ -28,7 +28,7 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: from the clock, printed with --stats)" };
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token" };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (this version runs on one)", DefaultValueFactory = _ => 1 }.Range(1, 1024);
+        var threads = Cli.ThreadsOption();
         var stats = new Option<bool>("--stats") { Description = "Print token counts and speed to stderr" };
         var keepTail = new Option<bool>("--keep-tail") { Description = "Keep the end of a prompt longer than the context instead of refusing it" };
         var stateIn = new Option<string?>("--state-in") { Description = "Resume the session saved in this file (stdin then continues it; may be empty)" };
@@ -70,7 +70,7 @@ internal static class GenerateCommand
                 Greedy = parse.GetValue(greedy),
             };
             Validate(flags, origin: null); // before any file is opened
-            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads), parse.GetValue(checkWeights));
             var generationConfig = GenerationConfig.Read(loaded.Files);
             var samplerOptions = generationConfig.ApplyTo(flags, name => name switch
             {

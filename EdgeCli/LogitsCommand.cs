@@ -6,7 +6,7 @@ using EdgeJamba.Runtime;
 namespace EdgeJamba.Cli;
 
 /// <summary>
-/// <c>edgejamba logits --model DIR --tokens 1,403,407 --out FILE [--engine generic|specialized]</c>: the
+/// <c>edgejamba logits --model DIR --tokens 1,403,407 --out FILE [--engine generic|specialized] [--threads N]</c>: the
 /// teacher-forced logits of a token sequence as float32 little-endian <c>[n_tokens, vocab]</c>.
 /// This interface is used by parity checks; keep it stable.
 /// </summary>
@@ -20,11 +20,12 @@ internal static class LogitsCommand
         var engine = Cli.EngineOption();
         var context = Cli.ContextOption();
         var checkWeights = Cli.CheckWeightsOption();
-        var command = new Command("logits", "Write the logits of every position of a token sequence (teacher forcing)") { model, tokens, output, engine, context, checkWeights };
+        var threads = Cli.ThreadsOption();
+        var command = new Command("logits", "Write the logits of every position of a token sequence (teacher forcing)") { model, tokens, output, engine, context, checkWeights, threads };
         command.SetAction(parse => Cli.Run(() =>
         {
             int[] ids = ParseTokens(parse.GetValue(tokens)!);
-            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(checkWeights));
+            using var loaded = Cli.Load(parse.GetValue(model), parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads), parse.GetValue(checkWeights));
             int vocab = loaded.Layout.VocabSize;
             if (ids.Length > loaded.Layout.MaxContext)
             {

@@ -25,8 +25,8 @@ internal sealed class DenseFfnEmitter : PartEmitter
         int i = Layer.Index;
         if (_f.FusedGateUp)
         {
-            yield return new WeightField("GateUp", Names.Mlp(i, "gate_up"), "2 * IntermediateSize", "HiddenSize");
-            yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize");
+            yield return new WeightField("GateUp", Names.Mlp(i, "gate_up"), "2 * IntermediateSize", "HiddenSize", product: true);
+            yield return new WeightField("Down", Names.Mlp(i, "down"), "HiddenSize", "IntermediateSize", product: true);
             yield break;
         }
         yield return Projection("Gate", Names.Mlp(i, "gate"), "IntermediateSize", "HiddenSize");
@@ -51,8 +51,8 @@ internal sealed class DenseFfnEmitter : PartEmitter
         if (_f.FusedGateUp)
         {
             w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]"));
-            w.Line("Kernels.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
-            w.Line("Kernels.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
+            w.Line("pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
+            w.Line("pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
         }
         else
         {
@@ -108,7 +108,7 @@ internal sealed class MoeEmitter : PartEmitter
 
     public override IEnumerable<WeightField> Weights()
     {
-        yield return new WeightField("Router", Names.Router(Layer.Index), "Experts", "HiddenSize");
+        yield return new WeightField("Router", Names.Router(Layer.Index), "Experts", "HiddenSize", product: true);
     }
 
     public override IEnumerable<string> ExtraFields()
@@ -147,7 +147,7 @@ internal sealed class MoeEmitter : PartEmitter
         {
             w.Line("Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);");
             w.Line("Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);");
-            w.Line("Kernels.MatVec(w.Router, xt, router);");
+            w.Line("pool.MatVec(w.Router, xt, router);");
             w.Line("Kernels.Softmax(router);");
             w.Line("Kernels.TopK(router, chosen);");
             if (_e.Renormalize)
@@ -170,10 +170,10 @@ internal sealed class MoeEmitter : PartEmitter
                 }
                 else
                 {
-                    w.Line("Kernels.MatVec(w.ExpertGate[e], xt, gate);");
-                    w.Line("Kernels.MatVec(w.ExpertUp[e], xt, up);");
+                    w.Line("pool.MatVec(w.ExpertGate[e], xt, gate);");
+                    w.Line("pool.MatVec(w.ExpertUp[e], xt, up);");
                     w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-                    w.Line("Kernels.MatVec(w.ExpertDown[e], gate, expertOut);");
+                    w.Line("pool.MatVec(w.ExpertDown[e], gate, expertOut);");
                 }
                 w.Line("Kernels.AddScaled(expertOut, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", ht);");
             }

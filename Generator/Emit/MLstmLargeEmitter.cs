@@ -35,16 +35,16 @@ internal sealed class MLstmLargeEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("Q", Names.MLstm(i, "q.weight"), "QkDim", "HiddenSize");
-        yield return new WeightField("K", Names.MLstm(i, "k.weight"), "QkDim", "HiddenSize");
-        yield return new WeightField("V", Names.MLstm(i, "v.weight"), "VDim", "HiddenSize");
-        yield return new WeightField("O", Names.MLstm(i, "ogate_preact.weight"), "VDim", "HiddenSize");
-        yield return new WeightField("IGate", Names.MLstm(i, "igate_preact.weight"), "Heads", "HiddenSize");
+        yield return new WeightField("Q", Names.MLstm(i, "q.weight"), "QkDim", "HiddenSize", product: true);
+        yield return new WeightField("K", Names.MLstm(i, "k.weight"), "QkDim", "HiddenSize", product: true);
+        yield return new WeightField("V", Names.MLstm(i, "v.weight"), "VDim", "HiddenSize", product: true);
+        yield return new WeightField("O", Names.MLstm(i, "ogate_preact.weight"), "VDim", "HiddenSize", product: true);
+        yield return new WeightField("IGate", Names.MLstm(i, "igate_preact.weight"), "Heads", "HiddenSize", product: true);
         yield return new WeightField("IGateBias", Names.MLstm(i, "igate_preact.bias"), "1", "Heads");
-        yield return new WeightField("FGate", Names.MLstm(i, "fgate_preact.weight"), "Heads", "HiddenSize");
+        yield return new WeightField("FGate", Names.MLstm(i, "fgate_preact.weight"), "Heads", "HiddenSize", product: true);
         yield return new WeightField("FGateBias", Names.MLstm(i, "fgate_preact.bias"), "1", "Heads");
         yield return new WeightField("MultiheadNorm", Names.MLstm(i, "multihead_norm.weight"), "1", "VDim");
-        yield return new WeightField("OutProj", Names.MLstm(i, "out_proj.weight"), "HiddenSize", "VDim");
+        yield return new WeightField("OutProj", Names.MLstm(i, "out_proj.weight"), "HiddenSize", "VDim", product: true);
     }
 
     public override void Forward(SourceWriter w, ref int step)
@@ -61,17 +61,17 @@ internal sealed class MLstmLargeEmitter : PartEmitter
         w.Line("Span<float> forgetGates = gates[(count * Heads)..];");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * VDim);");
         w.Line(Step(ref step, "q, k = q·x, k·x [count, QkDim]; v, o = v·x, ogate_preact·x [count, VDim]"));
-        w.Line("Kernels.MatMul(w.Q, x, count, q);");
-        w.Line("Kernels.MatMul(w.K, x, count, k);");
-        w.Line("Kernels.MatMul(w.V, x, count, v);");
-        w.Line("Kernels.MatMul(w.O, x, count, o);");
+        w.Line("pool.MatMul(w.Q, x, count, q);");
+        w.Line("pool.MatMul(w.K, x, count, k);");
+        w.Line("pool.MatMul(w.V, x, count, v);");
+        w.Line("pool.MatMul(w.O, x, count, o);");
         w.Line(Step(ref step, "i, f = GateSoftCap·tanh((igate_preact·x + b) / GateSoftCap), likewise f [count, Heads]"));
-        w.Line("Kernels.MatMul(w.IGate, x, count, inputGates);");
+        w.Line("pool.MatMul(w.IGate, x, count, inputGates);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));");
         }
-        w.Line("Kernels.MatMul(w.FGate, x, count, forgetGates);");
+        w.Line("pool.MatMul(w.FGate, x, count, forgetGates);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));");
@@ -92,7 +92,7 @@ internal sealed class MLstmLargeEmitter : PartEmitter
         }
         w.Line(Step(ref step, "h += out_proj·(sigmoid(o) ⊙ y)"));
         w.Line("Kernels.SigmoidGate(o, y, y);");
-        w.Line("Kernels.MatMul(w.OutProj, y, count, output);");
+        w.Line("pool.MatMul(w.OutProj, y, count, output);");
         w.Line("Kernels.Add(output, h);");
     }
 }

@@ -37,19 +37,19 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
     public override IEnumerable<WeightField> Weights()
     {
         int i = Layer.Index;
-        yield return new WeightField("ProjUp", Names.MLstm(i, "proj_up.weight"), "2 * InnerSize", "HiddenSize");
+        yield return new WeightField("ProjUp", Names.MLstm(i, "proj_up.weight"), "2 * InnerSize", "HiddenSize", product: true);
         yield return new WeightField("Q", Names.MLstm(i, "q_proj.weight"), "QkvBlockSize", "QkvBlockSize", "QkvBlocks");
         yield return new WeightField("K", Names.MLstm(i, "k_proj.weight"), "QkvBlockSize", "QkvBlockSize", "QkvBlocks");
         yield return new WeightField("V", Names.MLstm(i, "v_proj.weight"), "QkvBlockSize", "QkvBlockSize", "QkvBlocks");
         yield return new WeightField("Conv", Names.MLstm(i, "conv1d.conv.weight"), "InnerSize", "ConvKernel");
         yield return new WeightField("ConvBias", Names.MLstm(i, "conv1d.conv.bias"), "1", "InnerSize");
-        yield return new WeightField("IGate", Names.MLstm(i, "mlstm_cell.igate.weight"), "Heads", "3 * InnerSize");
+        yield return new WeightField("IGate", Names.MLstm(i, "mlstm_cell.igate.weight"), "Heads", "3 * InnerSize", product: true);
         yield return new WeightField("IGateBias", Names.MLstm(i, "mlstm_cell.igate.bias"), "1", "Heads");
-        yield return new WeightField("FGate", Names.MLstm(i, "mlstm_cell.fgate.weight"), "Heads", "3 * InnerSize");
+        yield return new WeightField("FGate", Names.MLstm(i, "mlstm_cell.fgate.weight"), "Heads", "3 * InnerSize", product: true);
         yield return new WeightField("FGateBias", Names.MLstm(i, "mlstm_cell.fgate.bias"), "1", "Heads");
         yield return new WeightField("OutNorm", Names.MLstm(i, "mlstm_cell.outnorm.weight"), "1", "InnerSize");
         yield return new WeightField("Skip", Names.MLstm(i, "learnable_skip"), "1", "InnerSize");
-        yield return new WeightField("ProjDown", Names.MLstm(i, "proj_down.weight"), "HiddenSize", "InnerSize");
+        yield return new WeightField("ProjDown", Names.MLstm(i, "proj_down.weight"), "HiddenSize", "InnerSize", product: true);
     }
 
     public override IEnumerable<string> ExtraFields()
@@ -76,7 +76,7 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
         w.Line("Span<float> forgetGates = gates[(count * Heads)..];");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * InnerSize);");
         w.Line(Step(ref step, "[xm | z] = proj_up·x [count, 2 * InnerSize]"));
-        w.Line("Kernels.MatMul(w.ProjUp, x, count, xz);");
+        w.Line("pool.MatMul(w.ProjUp, x, count, xz);");
         w.Line(Step(ref step, "token after token: xc = silu(causal conv of xm); row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm"));
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
@@ -90,12 +90,12 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
             w.Line("Kernels.BlockDiagonalMatVec(w.V.AsSpan(), QkvBlocks, xm, row.Slice(2 * InnerSize, InnerSize));");
         }
         w.Line(Step(ref step, "i, f = igate·[q | k | v] + b, fgate·[q | k | v] + b [count, Heads] (no soft cap)"));
-        w.Line("Kernels.MatMul(w.IGate, qkv, count, inputGates);");
+        w.Line("pool.MatMul(w.IGate, qkv, count, inputGates);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));");
         }
-        w.Line("Kernels.MatMul(w.FGate, qkv, count, forgetGates);");
+        w.Line("pool.MatMul(w.FGate, qkv, count, forgetGates);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));");
@@ -118,7 +118,7 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
             w.Line("Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);");
         }
         w.Line(Step(ref step, "h += proj_down·y"));
-        w.Line("Kernels.MatMul(w.ProjDown, y, count, output);");
+        w.Line("pool.MatMul(w.ProjDown, y, count, output);");
         w.Line("Kernels.Add(output, h);");
     }
 }

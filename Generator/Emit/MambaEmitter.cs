@@ -41,14 +41,14 @@ internal sealed class MambaEmitter : PartEmitter
         {
             yield return new WeightField("ConvBias", Names.Mamba(i, "conv1d.bias"), "1", "DInner");
         }
-        yield return new WeightField("XProj", Names.Mamba(i, "x_proj.weight"), "DtRank + (2 * DState)", "DInner");
+        yield return new WeightField("XProj", Names.Mamba(i, "x_proj.weight"), "DtRank + (2 * DState)", "DInner", product: true);
         if (_m.DtBcNorms)
         {
             yield return new WeightField("DtNorm", Names.Mamba(i, "dt_layernorm.weight"), "1", "DtRank");
             yield return new WeightField("BNorm", Names.Mamba(i, "b_layernorm.weight"), "1", "DState");
             yield return new WeightField("CNorm", Names.Mamba(i, "c_layernorm.weight"), "1", "DState");
         }
-        yield return new WeightField("DtProj", Names.Mamba(i, "dt_proj.weight"), "DInner", "DtRank");
+        yield return new WeightField("DtProj", Names.Mamba(i, "dt_proj.weight"), "DInner", "DtRank", product: true);
         yield return new WeightField("DtBias", Names.Mamba(i, "dt_proj.bias"), "1", "DInner");
         yield return new WeightField("ALog", Names.Mamba(i, "A_log"), "DInner", "DState");
         yield return new WeightField("D", Names.Mamba(i, "D"), "1", "DInner");
@@ -100,7 +100,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("Kernels.Silu(xct);");
         }
         w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]" + (_m.DtBcNorms ? "; Jamba: RMSNorm each of dt, B and C" : "")));
-        w.Line("Kernels.MatMul(w.XProj, xc, count, dbc);");
+        w.Line("pool.MatMul(w.XProj, xc, count, dbc);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
@@ -113,7 +113,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));");
         }
         w.Line(Step(ref step, "dt = softplus(dt_proj·dt + dt_bias) [count, DInner]"));
-        w.Line("Kernels.MatMul(w.DtProj, dtRaw, count, dt);");
+        w.Line("pool.MatMul(w.DtProj, dtRaw, count, dt);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));");

@@ -150,7 +150,7 @@ internal static class ModelEmitter
                     foreach (var f in fields)
                     {
                         w.Line(f.Blocks is null
-                            ? f.Field + " = " + PartEmitter.BindWeight(f.Format, layout.TernaryScale, Quote(f.Tensor), f.Rows, f.Cols) + ";"
+                            ? f.Field + " = " + PartEmitter.BindWeight(f.Format, layout.TernaryScale, Quote(f.Tensor), f.Rows, f.Cols, f.Product) + ";"
                             : f.Field + " = checkpoint.Stacked(" + Quote(f.Tensor) + ", " + f.Blocks + ", " + f.Rows + ", " + f.Cols + ");");
                     }
                     if (onePlus)
@@ -172,7 +172,7 @@ internal static class ModelEmitter
             w.Line("/// For <paramref name=\"count\"/> tokens at positions <paramref name=\"position\"/>.., rows of <paramref name=\"h\"/> [count, HiddenSize]:");
             w.Line("/// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.");
             w.Line("/// </summary>");
-            using (w.Block("public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)"))
+            using (w.Block("public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)"))
             {
                 int step = 1;
                 w.Line("Span<float> x = s.X.AsSpan(0, count * HiddenSize);");
@@ -257,7 +257,7 @@ internal static class ModelEmitter
             using (w.Block("    : base(Spec)"))
             {
                 w.Line("ArgumentNullException.ThrowIfNull(checkpoint);");
-                w.Line("_embedding = checkpoint.Matrix(" + Quote(names.Embedding) + ", VocabSize, HiddenSize);");
+                w.Line("_embedding = checkpoint.Weight(" + Quote(names.Embedding) + ", VocabSize, HiddenSize);");
                 w.Line("_finalNorm = checkpoint.Matrix(" + Quote(names.FinalNorm) + ", 1, HiddenSize);");
                 if (layout.Norm == NormKind.LayerNorm1p)
                 {
@@ -265,7 +265,7 @@ internal static class ModelEmitter
                 }
                 w.Line(layout.TieEmbeddings
                     ? "_lmHead = _embedding; // tied embeddings"
-                    : "_lmHead = checkpoint.Matrix(" + Quote(TensorNames.LmHead) + ", VocabSize, HiddenSize);");
+                    : "_lmHead = checkpoint.Weight(" + Quote(TensorNames.LmHead) + ", VocabSize, HiddenSize);");
                 foreach (var layer in layout.Layers)
                 {
                     w.Line("_layer" + Two(layer.Index) + " = new " + LayerClass(layer) + ".Weights(checkpoint);");
@@ -312,14 +312,14 @@ internal static class ModelEmitter
                 w.Line("Span<float> state = State;");
                 using (w.Block("for (int t = 0; t < count; t++)"))
                 {
-                    w.Line("_embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));");
+                    w.Line("_embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));");
                 }
                 foreach (var layer in layout.Layers)
                 {
-                    w.Line(LayerClass(layer) + ".Forward(h, position, count, _layer" + Two(layer.Index) + ", _s, state);");
+                    w.Line(LayerClass(layer) + ".Forward(h, position, count, _layer" + Two(layer.Index) + ", _s, state, Workers);");
                 }
                 w.Line(NormCall(layout, "h.Slice((count - 1) * HiddenSize, HiddenSize)", "_finalNorm", "_s.X.AsSpan(0, HiddenSize)"));
-                w.Line("Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
+                w.Line("Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
                 if (layout.LogitSoftCap > 0)
                 {
                     w.Line("Kernels.SoftCap(_s.Logits, LogitSoftCap);");

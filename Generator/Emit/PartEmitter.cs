@@ -36,13 +36,14 @@ internal abstract class PartEmitter
 
     /// <summary>
     /// The checkpoint call binding <paramref name="tensor"/> (a C# expression) of shape <paramref name="rows"/> x
-    /// <paramref name="cols"/> in <paramref name="format"/> (ternary scales read as <paramref name="scale"/> says).
+    /// <paramref name="cols"/> in <paramref name="format"/> (ternary scales read as <paramref name="scale"/> says); a float
+    /// weight read only by matrix products (<paramref name="product"/>) keeps its stored 16-bit form.
     /// </summary>
-    public static string BindWeight(ProjectionFormat format, TernaryScale scale, string tensor, string rows, string cols) => format switch
+    public static string BindWeight(ProjectionFormat format, TernaryScale scale, string tensor, string rows, string cols, bool product = true) => format switch
     {
         ProjectionFormat.Ternary => "checkpoint.Ternary(" + tensor + ", " + rows + ", " + cols + ", TernaryScale." + scale + ")",
         ProjectionFormat.Q8_0 => "checkpoint.Q8(" + tensor + ", " + rows + ", " + cols + ")",
-        _ => "checkpoint.Matrix(" + tensor + ", " + rows + ", " + cols + ")",
+        _ => "checkpoint." + (product ? "Weight(" : "Matrix(") + tensor + ", " + rows + ", " + cols + ")",
     };
 
     /// <summary>The C# type of a projection weight in the model's format.</summary>
@@ -52,7 +53,7 @@ internal abstract class PartEmitter
     protected string BindProjection(string tensor, string rows, string cols) => BindWeight(Model.Projections, Model.TernaryScale, tensor, rows, cols);
 
     /// <summary>A projection weight, in the model's projection format.</summary>
-    protected WeightField Projection(string field, string tensor, string rows, string cols) => new WeightField(field, tensor, rows, cols, format: Model.Projections);
+    protected WeightField Projection(string field, string tensor, string rows, string cols) => new WeightField(field, tensor, rows, cols, format: Model.Projections, product: true);
 
     /// <summary>
     /// Writes <paramref name="destination"/> = <paramref name="weight"/>·<paramref name="input"/> for <c>count</c> rows of
@@ -79,7 +80,7 @@ internal abstract class PartEmitter
                 w.Line("Kernels.Q8MatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
                 break;
             default:
-                w.Line("Kernels.MatMul(" + weight + ", " + input + ", " + count + ", " + destination + ");");
+                w.Line("pool.MatMul(" + weight + ", " + input + ", " + count + ", " + destination + ");");
                 break;
         }
     }
@@ -120,7 +121,7 @@ internal abstract class PartEmitter
 /// <summary>A <c>Matrix</c> field of a layer's weights and the tensor it is bound to.</summary>
 internal sealed class WeightField
 {
-    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null, ProjectionFormat format = ProjectionFormat.Dense)
+    public WeightField(string field, string tensor, string rows, string cols, string? blocks = null, ProjectionFormat format = ProjectionFormat.Dense, bool product = false)
     {
         Field = field;
         Tensor = tensor;
@@ -128,6 +129,7 @@ internal sealed class WeightField
         Cols = cols;
         Blocks = blocks;
         Format = format;
+        Product = product;
     }
 
     public string Field { get; }
@@ -140,6 +142,12 @@ internal sealed class WeightField
 
     /// <summary>How the weight is held: a float <c>Matrix</c>, a <c>TernaryMatrix</c> (bound with the model's <c>TernaryScale</c>) or a <c>Q8Matrix</c>.</summary>
     public ProjectionFormat Format { get; }
+
+    /// <summary>
+    /// Read only by the matrix products: a float weight bound with <c>Checkpoint.Weight</c>, so a 16-bit tensor stays
+    /// 16-bit (widened on the fly) instead of being widened to float32 at load.
+    /// </summary>
+    public bool Product { get; }
 
     /// <summary>For a tensor stored as <c>[Blocks, Rows, Cols]</c> (bound as the <c>[Blocks·Rows, Cols]</c> matrix), the block count; else null.</summary>
     public string? Blocks { get; }

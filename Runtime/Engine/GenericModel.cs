@@ -34,10 +34,10 @@ public sealed class GenericModel : LanguageModel
         var names = TensorNames.For(layout.Family);
         int d = layout.HiddenSize;
         _eps = (float)layout.NormEps;
-        _embedding = checkpoint.Matrix(names.Embedding, layout.VocabSize, d);
+        _embedding = checkpoint.Weight(names.Embedding, layout.VocabSize, d);
         _finalNorm = checkpoint.Matrix(names.FinalNorm, 1, d);
         _finalNormScale = layout.Norm == NormKind.LayerNorm1p ? NormWeights.OnePlus(_finalNorm.Row(0)) : [];
-        _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Matrix(TensorNames.LmHead, layout.VocabSize, d);
+        _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Weight(TensorNames.LmHead, layout.VocabSize, d);
         _layers = new LayerWeights[layout.Layers.Count];
         int maxQuery = 0, maxInner = 0, maxDbc = 0, maxRank = 0, maxFfn = 0, maxExperts = 0, maxTopK = 0, maxQkv = 0, maxGates = 0, maxRecurrent = 0;
         foreach (var layer in layout.Layers)
@@ -149,7 +149,7 @@ public sealed class GenericModel : LanguageModel
         var output = _out.AsSpan(0, n * d);
         for (int t = 0; t < n; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * d, d));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * d, d));
         }
         foreach (var w in _layers)
         {
@@ -194,7 +194,7 @@ public sealed class GenericModel : LanguageModel
             }
         }
         NormRows(h.Slice((n - 1) * d, d), _finalNorm, _finalNormScale, x[..d], 1);
-        Kernels.MatVec(_lmHead, x[..d], _logits);
+        Workers.MatVec(_lmHead, x[..d], _logits);
         if (Layout.LogitSoftCap > 0)
         {
             Kernels.SoftCap(_logits, (float)Layout.LogitSoftCap);
@@ -328,7 +328,7 @@ public sealed class GenericModel : LanguageModel
             Kernels.CausalConv1dStep(xz.Slice(t * 2 * e, e), convState, w.Conv.AsSpan(), w.ConvBias.Length == 0 ? default : w.ConvBias.Row(0), xct);
             Kernels.Silu(xct);
         }
-        Kernels.MatMul(w.XProj, xc, n, dbc);
+        Workers.MatMul(w.XProj, xc, n, dbc);
         for (int t = 0; t < n; t++)
         {
             var row = dbc.Slice(t * dbcWidth, dbcWidth);
@@ -390,10 +390,10 @@ public sealed class GenericModel : LanguageModel
         var k = qkv.Slice(n * qk, n * qk);
         var v = qkv.Slice(2 * n * qk, n * vd);
         var o = qkv.Slice((2 * n * qk) + (n * vd), n * vd);
-        Kernels.MatMul(w.Q, x, n, q);
-        Kernels.MatMul(w.K, x, n, k);
-        Kernels.MatMul(w.V, x, n, v);
-        Kernels.MatMul(w.O, x, n, o);
+        Workers.MatMul(w.Q, x, n, q);
+        Workers.MatMul(w.K, x, n, k);
+        Workers.MatMul(w.V, x, n, v);
+        Workers.MatMul(w.O, x, n, o);
         var gates = _gates.AsSpan(0, 2 * n * heads);
         var inputGates = gates[..(n * heads)];
         var forgetGates = gates[(n * heads)..];
@@ -414,7 +414,7 @@ public sealed class GenericModel : LanguageModel
             }
         }
         Kernels.SigmoidGate(o, y, y);
-        Kernels.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
+        Workers.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
     }
 
     /// <summary>
@@ -433,7 +433,7 @@ public sealed class GenericModel : LanguageModel
         var xz = _xz.AsSpan(0, n * 2 * inner);
         var xc = _xc.AsSpan(0, n * inner);
         var qkv = _qkv.AsSpan(0, n * 3 * inner);
-        Kernels.MatMul(w.InProj, _x.AsSpan(0, n * Layout.HiddenSize), n, xz);
+        Workers.MatMul(w.InProj, _x.AsSpan(0, n * Layout.HiddenSize), n, xz);
         for (int t = 0; t < n; t++)
         {
             var xm = xz.Slice(t * 2 * inner, inner);
@@ -467,7 +467,7 @@ public sealed class GenericModel : LanguageModel
             Kernels.AddProduct(w.Skip.Row(0), xc.Slice(t * inner, inner), yt);
             Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * inner) + inner, inner), yt, yt);
         }
-        Kernels.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
+        Workers.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
     }
 
     /// <summary>
@@ -568,7 +568,7 @@ public sealed class GenericModel : LanguageModel
         {
             var x = _x.AsSpan(t * d, d);
             var h = _h.AsSpan(t * d, d);
-            Kernels.MatVec(w.Router, x, router);
+            Workers.MatVec(w.Router, x, router);
             Kernels.Softmax(router);
             Kernels.TopK(router, chosen);
             float total = 0;
@@ -589,10 +589,10 @@ public sealed class GenericModel : LanguageModel
                 }
                 else
                 {
-                    Kernels.MatVec(w.ExpertGate[expert], x, gate);
-                    Kernels.MatVec(w.ExpertUp[expert], x, up);
+                    Workers.MatVec(w.ExpertGate[expert], x, gate);
+                    Workers.MatVec(w.ExpertUp[expert], x, up);
                     Kernels.GatedActivation(e.Activation, gate, up, gate);
-                    Kernels.MatVec(w.ExpertDown[expert], gate, output);
+                    Workers.MatVec(w.ExpertDown[expert], gate, output);
                 }
                 Kernels.AddScaled(output, e.Renormalize ? router[expert] / total : router[expert], h);
             }
@@ -600,9 +600,9 @@ public sealed class GenericModel : LanguageModel
     }
 
     /// <summary>y = W·x (+ bias) for n rows.</summary>
-    private static void Linear(Matrix w, Matrix bias, ReadOnlySpan<float> x, Span<float> y, int n)
+    private void Linear(Matrix w, Matrix bias, ReadOnlySpan<float> x, Span<float> y, int n)
     {
-        Kernels.MatMul(w, x, n, y);
+        Workers.MatMul(w, x, n, y);
         if (bias.Length != 0)
         {
             for (int t = 0; t < n; t++)
@@ -641,10 +641,10 @@ public sealed class GenericModel : LanguageModel
                     }
                     else
                     {
-                        Q = ckpt.Matrix(names.Attention(i, "q"), a.QueryDim, d);
-                        K = ckpt.Matrix(names.Attention(i, "k"), a.KvDim, d);
-                        V = ckpt.Matrix(names.Attention(i, "v"), a.KvDim, d);
-                        O = ckpt.Matrix(names.Attention(i, "o"), d, a.QueryDim);
+                        Q = ckpt.Weight(names.Attention(i, "q"), a.QueryDim, d);
+                        K = ckpt.Weight(names.Attention(i, "k"), a.KvDim, d);
+                        V = ckpt.Weight(names.Attention(i, "v"), a.KvDim, d);
+                        O = ckpt.Weight(names.Attention(i, "o"), d, a.QueryDim);
                     }
                     if (layout.HasSubNorms)
                     {
@@ -667,12 +667,12 @@ public sealed class GenericModel : LanguageModel
                     }
                     else
                     {
-                        InProj = ckpt.Matrix(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);
-                        OutProj = ckpt.Matrix(names.Mamba(i, "out_proj.weight"), d, m.DInner);
+                        InProj = ckpt.Weight(names.Mamba(i, "in_proj.weight"), 2 * m.DInner, d);
+                        OutProj = ckpt.Weight(names.Mamba(i, "out_proj.weight"), d, m.DInner);
                     }
                     Conv = ckpt.Matrix(names.Mamba(i, "conv1d.weight"), m.DInner, m.DConv);
-                    XProj = ckpt.Matrix(names.Mamba(i, "x_proj.weight"), m.DtRank + (2 * m.DState), m.DInner);
-                    DtProj = ckpt.Matrix(names.Mamba(i, "dt_proj.weight"), m.DInner, m.DtRank);
+                    XProj = ckpt.Weight(names.Mamba(i, "x_proj.weight"), m.DtRank + (2 * m.DState), m.DInner);
+                    DtProj = ckpt.Weight(names.Mamba(i, "dt_proj.weight"), m.DInner, m.DtRank);
                     DtBias = ckpt.Matrix(names.Mamba(i, "dt_proj.bias"), 1, m.DInner);
                     D = ckpt.Matrix(names.Mamba(i, "D"), 1, m.DInner);
                     if (m.ConvBias)
@@ -699,33 +699,33 @@ public sealed class GenericModel : LanguageModel
                     }
                     break;
                 case MLstmLargeLayout l:
-                    Q = ckpt.Matrix(names.MLstm(i, "q.weight"), l.QkDim, d);
-                    K = ckpt.Matrix(names.MLstm(i, "k.weight"), l.QkDim, d);
-                    V = ckpt.Matrix(names.MLstm(i, "v.weight"), l.VDim, d);
-                    O = ckpt.Matrix(names.MLstm(i, "ogate_preact.weight"), l.VDim, d);
-                    IGate = ckpt.Matrix(names.MLstm(i, "igate_preact.weight"), l.Heads, d);
+                    Q = ckpt.Weight(names.MLstm(i, "q.weight"), l.QkDim, d);
+                    K = ckpt.Weight(names.MLstm(i, "k.weight"), l.QkDim, d);
+                    V = ckpt.Weight(names.MLstm(i, "v.weight"), l.VDim, d);
+                    O = ckpt.Weight(names.MLstm(i, "ogate_preact.weight"), l.VDim, d);
+                    IGate = ckpt.Weight(names.MLstm(i, "igate_preact.weight"), l.Heads, d);
                     IGateBias = ckpt.Matrix(names.MLstm(i, "igate_preact.bias"), 1, l.Heads);
-                    FGate = ckpt.Matrix(names.MLstm(i, "fgate_preact.weight"), l.Heads, d);
+                    FGate = ckpt.Weight(names.MLstm(i, "fgate_preact.weight"), l.Heads, d);
                     FGateBias = ckpt.Matrix(names.MLstm(i, "fgate_preact.bias"), 1, l.Heads);
                     OutNorm = ckpt.Matrix(names.MLstm(i, "multihead_norm.weight"), 1, l.VDim);
-                    OutProj = ckpt.Matrix(names.MLstm(i, "out_proj.weight"), d, l.VDim);
+                    OutProj = ckpt.Weight(names.MLstm(i, "out_proj.weight"), d, l.VDim);
                     break;
                 case MLstmNxaiLayout x:
                     {
                         int inner = x.InnerSize, blocks = inner / x.QkvBlockSize;
-                        InProj = ckpt.Matrix(names.MLstm(i, "proj_up.weight"), 2 * inner, d);
+                        InProj = ckpt.Weight(names.MLstm(i, "proj_up.weight"), 2 * inner, d);
                         Q = ckpt.Stacked(names.MLstm(i, "q_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
                         K = ckpt.Stacked(names.MLstm(i, "k_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
                         V = ckpt.Stacked(names.MLstm(i, "v_proj.weight"), blocks, x.QkvBlockSize, x.QkvBlockSize);
                         Conv = ckpt.Matrix(names.MLstm(i, "conv1d.conv.weight"), inner, x.ConvKernel);
                         ConvBias = ckpt.Matrix(names.MLstm(i, "conv1d.conv.bias"), 1, inner);
-                        IGate = ckpt.Matrix(names.MLstm(i, "mlstm_cell.igate.weight"), x.Heads, 3 * inner);
+                        IGate = ckpt.Weight(names.MLstm(i, "mlstm_cell.igate.weight"), x.Heads, 3 * inner);
                         IGateBias = ckpt.Matrix(names.MLstm(i, "mlstm_cell.igate.bias"), 1, x.Heads);
-                        FGate = ckpt.Matrix(names.MLstm(i, "mlstm_cell.fgate.weight"), x.Heads, 3 * inner);
+                        FGate = ckpt.Weight(names.MLstm(i, "mlstm_cell.fgate.weight"), x.Heads, 3 * inner);
                         FGateBias = ckpt.Matrix(names.MLstm(i, "mlstm_cell.fgate.bias"), 1, x.Heads);
                         OutNormScale = NormWeights.OnePlus(ckpt.Matrix(names.MLstm(i, "mlstm_cell.outnorm.weight"), 1, inner).Row(0));
                         Skip = ckpt.Matrix(names.MLstm(i, "learnable_skip"), 1, inner);
-                        OutProj = ckpt.Matrix(names.MLstm(i, "proj_down.weight"), d, inner);
+                        OutProj = ckpt.Weight(names.MLstm(i, "proj_down.weight"), d, inner);
                         break;
                     }
                 case SLstmLayout s:
@@ -750,10 +750,10 @@ public sealed class GenericModel : LanguageModel
             {
                 case DenseFfnLayout { FusedGateUp: true } f:
                     {
-                        var gateUp = ckpt.Matrix(names.Mlp(i, "gate_up"), 2 * f.IntermediateSize, d);
+                        var gateUp = ckpt.Weight(names.Mlp(i, "gate_up"), 2 * f.IntermediateSize, d);
                         Gate = gateUp.Slice(0, f.IntermediateSize);
                         Up = gateUp.Slice(f.IntermediateSize, f.IntermediateSize);
-                        Down = ckpt.Matrix(names.Mlp(i, "down"), d, f.IntermediateSize);
+                        Down = ckpt.Weight(names.Mlp(i, "down"), d, f.IntermediateSize);
                         break;
                     }
                 case DenseFfnLayout f:
@@ -765,9 +765,9 @@ public sealed class GenericModel : LanguageModel
                     }
                     else
                     {
-                        Gate = ckpt.Matrix(names.Mlp(i, "gate"), f.IntermediateSize, d);
-                        Up = ckpt.Matrix(names.Mlp(i, "up"), f.IntermediateSize, d);
-                        Down = ckpt.Matrix(names.Mlp(i, "down"), d, f.IntermediateSize);
+                        Gate = ckpt.Weight(names.Mlp(i, "gate"), f.IntermediateSize, d);
+                        Up = ckpt.Weight(names.Mlp(i, "up"), f.IntermediateSize, d);
+                        Down = ckpt.Weight(names.Mlp(i, "down"), d, f.IntermediateSize);
                     }
                     if (layout.HasSubNorms)
                     {
@@ -781,7 +781,7 @@ public sealed class GenericModel : LanguageModel
                     }
                     break;
                 case MoeLayout e when Quantized:
-                    Router = ckpt.Matrix(names.Router(i), e.Experts, d);
+                    Router = ckpt.Weight(names.Router(i), e.Experts, d);
                     QuantExpertGate = new QuantizedWeight[e.Experts];
                     QuantExpertUp = new QuantizedWeight[e.Experts];
                     QuantExpertDown = new QuantizedWeight[e.Experts];
@@ -793,15 +793,15 @@ public sealed class GenericModel : LanguageModel
                     }
                     break;
                 case MoeLayout e:
-                    Router = ckpt.Matrix(names.Router(i), e.Experts, d);
+                    Router = ckpt.Weight(names.Router(i), e.Experts, d);
                     ExpertGate = new Matrix[e.Experts];
                     ExpertUp = new Matrix[e.Experts];
                     ExpertDown = new Matrix[e.Experts];
                     for (int x = 0; x < e.Experts; x++)
                     {
-                        ExpertGate[x] = ckpt.Matrix(names.Expert(i, x, "gate"), e.IntermediateSize, d);
-                        ExpertUp[x] = ckpt.Matrix(names.Expert(i, x, "up"), e.IntermediateSize, d);
-                        ExpertDown[x] = ckpt.Matrix(names.Expert(i, x, "down"), d, e.IntermediateSize);
+                        ExpertGate[x] = ckpt.Weight(names.Expert(i, x, "gate"), e.IntermediateSize, d);
+                        ExpertUp[x] = ckpt.Weight(names.Expert(i, x, "up"), e.IntermediateSize, d);
+                        ExpertDown[x] = ckpt.Weight(names.Expert(i, x, "down"), d, e.IntermediateSize);
                     }
                     break;
             }

@@ -20,6 +20,25 @@ public abstract class LanguageModel : IDisposable
 
     public ModelLayout Layout { get; }
 
+    /// <summary>The threads running this model's matrix products (one, the caller's, until <see cref="SetThreads"/>).</summary>
+    public WorkerPool Workers { get; private set; } = new(1);
+
+    /// <summary>Threads sharing each matrix product, the caller's included.</summary>
+    public int Threads => Workers.Threads;
+
+    /// <summary>
+    /// Runs the matrix products on <paramref name="threads"/> threads from now on (a new worker pool; do it between
+    /// calls). Logits do not depend on the thread count, bit for bit.
+    /// </summary>
+    /// <param name="threads">Threads, the caller's included.</param>
+    /// <param name="minMultiplyAddsPerThread">See <see cref="WorkerPool(int, int)"/>.</param>
+    public void SetThreads(int threads, int minMultiplyAddsPerThread = WorkerPool.DefaultMinMultiplyAddsPerThread)
+    {
+        var pool = new WorkerPool(threads, minMultiplyAddsPerThread);
+        Workers.Dispose();
+        Workers = pool;
+    }
+
     /// <summary>"specialized" for generated code, "generic" for the generic engine.</summary>
     public abstract string EngineName { get; }
 
@@ -79,5 +98,9 @@ public abstract class LanguageModel : IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
+        if (disposing)
+        {
+            Workers.Dispose();
+        }
     }
 }

@@ -12,7 +12,11 @@ public static class RandomCheckpoint
 {
     public const string SpecFileName = "layout.model.json";
 
-    public static void Write(ModelLayout layout, string directory, int seed)
+    /// <param name="layout">The layout.</param>
+    /// <param name="directory">The folder to write (created if needed).</param>
+    /// <param name="seed">Seed of the weights.</param>
+    /// <param name="dtype">Storage of every tensor: F32, or the same values rounded to F16 or BF16.</param>
+    public static void Write(ModelLayout layout, string directory, int seed, TensorDType dtype = TensorDType.F32)
     {
         ArgumentNullException.ThrowIfNull(layout);
         try
@@ -33,7 +37,7 @@ public static class RandomCheckpoint
                 : t.Role == TensorRole.ConvWeight ? [t.Rows, 1, t.Cols] : t.Rows == 1 ? [t.Cols] : [t.Rows, t.Cols];
             tensors.Add((t.Name, shape, data));
         }
-        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors);
+        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors, dtype);
         // The spec last, each file atomically: a folder that has its spec has its weights.
         AtomicFile.Write(Path.Combine(directory, SpecFileName), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(SpecWriter.Write(layout))));
     }

@@ -38,39 +38,51 @@ public static partial class Kernels
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         RequireAtLeast(x, (long)count * w.Cols);
         RequireAtLeast(destination, (long)count * w.Rows);
+        MatMulRows(w, x, count, destination, 0, w.Rows);
+    }
+
+    /// <summary>
+    /// Rows <paramref name="rowStart"/> .. <paramref name="rowEnd"/> − 1 of every token of
+    /// <see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/>; lengths unchecked. Each output is
+    /// computed by the same instructions whatever the range, so splitting the rows among threads does not change a bit.
+    /// </summary>
+    internal static void MatMulRows(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination, int rowStart, int rowEnd)
+    {
         if (count == 1)
         {
-            MatVec(w, x[..w.Cols], destination[..w.Rows]);
+            MatVecRows(w, x[..w.Cols], destination[..w.Rows], rowStart, rowEnd);
         }
         else if (Vector512.IsHardwareAccelerated && w.Cols >= Vector512<float>.Count)
         {
-            MatMul<Simd512, Vector512<float>>(w, x, count, destination);
+            MatMul<Simd512, Vector512<float>>(w, x, count, destination, rowStart, rowEnd);
         }
         else if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
         {
-            MatMul<Simd256, Vector256<float>>(w, x, count, destination);
+            MatMul<Simd256, Vector256<float>>(w, x, count, destination, rowStart, rowEnd);
         }
         else if (Vector128.IsHardwareAccelerated && w.Cols >= Vector128<float>.Count)
         {
-            MatMul<Simd128, Vector128<float>>(w, x, count, destination);
+            MatMul<Simd128, Vector128<float>>(w, x, count, destination, rowStart, rowEnd);
         }
         else
         {
-            MatMul<SimdScalar, float>(w, x, count, destination);
+            MatMul<SimdScalar, float>(w, x, count, destination, rowStart, rowEnd);
         }
     }
 
-    /// <summary><see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/> at one vector width; lengths unchecked.</summary>
-    internal static void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+    /// <summary><see cref="MatMulRows"/> at one vector width, for two or more tokens.</summary>
+    internal static void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination, int rowStart, int rowEnd)
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
         int rows = w.Rows, cols = w.Cols;
-        int rowBlock = Math.Max(2, MatMulRowBlockBytes / Math.Max(1, cols * sizeof(float))) & ~1;
+        int rowBlock = Math.Max(2, MatMulRowBlockBytes / Math.Max(1, cols * (w.DType == TensorDType.F32 ? sizeof(float) : sizeof(ushort)))) & ~1;
         Span<float> sums = stackalloc float[2 * MatMulTokenBlock];
-        for (int rowStart = 0; rowStart < rows; rowStart += rowBlock)
+        Span<float> widened = w.DType == TensorDType.F32 ? default : stackalloc float[2 * PackedChunk];
+
+        for (int blockStart = rowStart; blockStart < rowEnd; blockStart += rowBlock)
         {
-            int rowEnd = Math.Min(rowStart + rowBlock, rows);
+            int blockEnd = Math.Min(blockStart + rowBlock, rowEnd);
             for (int t0 = 0; t0 < count; t0 += MatMulTokenBlock)
             {
                 // A last block of fewer than four tokens repeats its last token: the repeated slots compute
@@ -78,12 +90,19 @@ public static partial class Kernels
                 int t1 = Math.Min(t0 + 1, count - 1), t2 = Math.Min(t0 + 2, count - 1), t3 = Math.Min(t0 + 3, count - 1);
                 ReadOnlySpan<float> x0 = x.Slice(t0 * cols, cols), x1 = x.Slice(t1 * cols, cols);
                 ReadOnlySpan<float> x2 = x.Slice(t2 * cols, cols), x3 = x.Slice(t3 * cols, cols);
-                for (int r0 = rowStart; r0 < rowEnd; r0 += 2)
+                for (int r0 = blockStart; r0 < blockEnd; r0 += 2)
                 {
-                    // Likewise an odd last row is paired with itself.
-                    int r1 = Math.Min(r0 + 1, rowEnd - 1);
+                    // Likewise an odd last row is paired with itself (each row's sums are its own, whatever its partner).
+                    int r1 = Math.Min(r0 + 1, blockEnd - 1);
                     sums.Clear();
-                    DotTwoRowsFourTokens<TSimd, TVector>(w.Row(r0), w.Row(r1), x0, x1, x2, x3, sums);
+                    if (w.DType == TensorDType.F32)
+                    {
+                        DotTwoRowsFourTokens<TSimd, TVector>(w.Row(r0), w.Row(r1), x0, x1, x2, x3, sums);
+                    }
+                    else
+                    {
+                        DotTwoPackedRowsFourTokens<TSimd, TVector>(w, r0, r1, x0, x1, x2, x3, sums, widened);
+                    }
                     destination[(t0 * rows) + r0] = sums[0];
                     destination[(t1 * rows) + r0] = sums[1];
                     destination[(t2 * rows) + r0] = sums[2];
@@ -94,6 +113,27 @@ public static partial class Kernels
                     destination[(t3 * rows) + r1] = sums[7];
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DotTwoRowsFourTokens{TSimd, TVector}"/> for rows <paramref name="r0"/>, <paramref name="r1"/> of a 16-bit
+    /// weight, widened <see cref="PackedChunk"/> columns at a time into <paramref name="widened"/> (2·PackedChunk floats).
+    /// </summary>
+    private static unsafe void DotTwoPackedRowsFourTokens<TSimd, TVector>(in Matrix w, int r0, int r1,
+        ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3, Span<float> sums, Span<float> widened)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        int cols = w.Cols;
+        ushort* row0 = w.Packed + ((long)r0 * cols), row1 = w.Packed + ((long)r1 * cols);
+        for (int c = 0; c < cols; c += PackedChunk)
+        {
+            int length = Math.Min(PackedChunk, cols - c);
+            Span<float> w0 = widened[..length], w1 = widened.Slice(PackedChunk, length);
+            Widen(new ReadOnlySpan<ushort>(row0 + c, length), w.DType, w0);
+            Widen(new ReadOnlySpan<ushort>(row1 + c, length), w.DType, w1);
+            DotTwoRowsFourTokens<TSimd, TVector>(w0, w1, x0.Slice(c, length), x1.Slice(c, length), x2.Slice(c, length), x3.Slice(c, length), sums);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -8,8 +6,9 @@ namespace EdgeJamba.Runtime;
 /// <summary>
 /// The weights of one model directory: <c>model.safetensors</c>, or the shards named by
 /// <c>model.safetensors.index.json</c>, or else every <c>*.safetensors</c> file in it. Engines bind
-/// weights through <see cref="Matrix"/> and <see cref="Vector"/>: F32 tensors are returned in place
-/// (pointers into the mapping, as aligned as the file lays them out), F16/BF16 tensors are widened to
+/// weights through <see cref="Matrix"/>, <see cref="Weight"/> and <see cref="Vector"/>: F32 tensors are returned in place
+/// (pointers into the mapping, as aligned as the file lays them out); F16/BF16 tensors bound by <see cref="Weight"/>
+/// (the matrix products' weights) too, widened on the fly by the kernels; other F16/BF16 tensors are widened to
 /// float32 once, into 64-byte aligned native memory owned by the checkpoint. Everything returned
 /// is valid until <see cref="Dispose"/>. Every error names the tensor.
 /// </summary>
@@ -105,6 +104,26 @@ public sealed unsafe partial class Checkpoint : IDisposable
     /// </summary>
     public Matrix Matrix(string name, int rows, int cols)
     {
+        CheckMatrixShape(name, rows, cols);
+        return new Matrix(Floats(name), rows, cols);
+    }
+
+    /// <summary>
+    /// A weight read only by the matrix products (<see cref="Kernels.MatVec"/>, <see cref="Kernels.MatMul"/>) or row by
+    /// row (<see cref="Runtime.Matrix.CopyRowTo"/>): as <see cref="Matrix(string, int, int)"/>, but F16 and BF16 tensors
+    /// stay in their stored 16-bit form, in place in the mapping, and are widened on the fly (half the bytes read).
+    /// </summary>
+    public Matrix Weight(string name, int rows, int cols)
+    {
+        CheckMatrixShape(name, rows, cols);
+        (SafetensorsFile file, TensorInfo info) = Find(name);
+        return info.DType is TensorDType.F16 or TensorDType.BF16
+            ? new Matrix(file.DataPointer(info), info.DType, rows, cols)
+            : new Matrix(Floats(name), rows, cols);
+    }
+
+    private void CheckMatrixShape(string name, int rows, int cols)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         TensorInfo info = Info(name);
@@ -117,7 +136,6 @@ public sealed unsafe partial class Checkpoint : IDisposable
             string expected = rows == 1 ? $"[1, {cols}] or [{cols}]" : $"[{rows}, {cols}] or [{rows}, 1, {cols}]";
             throw ShapeMismatch(info, expected);
         }
-        return new Matrix(Floats(name), rows, cols);
     }
 
     /// <summary>
@@ -272,32 +290,7 @@ public sealed unsafe partial class Checkpoint : IDisposable
         for (long done = 0; done < info.ElementCount; done += WidenChunkElements)
         {
             int count = (int)Math.Min(WidenChunkElements, info.ElementCount - done);
-            var target = new Span<float>(destination + done, count);
-            if (info.DType == TensorDType.F16)
-            {
-                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)source + done, count), target);
-            }
-            else
-            {
-                BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)source + done, count), target);
-            }
-        }
-    }
-
-    /// <summary>Exact bfloat16 → float32: the 16 bits become the upper half of the float's bits.</summary>
-    private static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        ReadOnlySpan<Vector<ushort>> sourceVectors = MemoryMarshal.Cast<ushort, Vector<ushort>>(source);
-        Span<Vector<uint>> destinationVectors = MemoryMarshal.Cast<float, Vector<uint>>(destination);
-        for (int i = 0; i < sourceVectors.Length; i++)
-        {
-            System.Numerics.Vector.Widen(sourceVectors[i], out Vector<uint> low, out Vector<uint> high);
-            destinationVectors[2 * i] = System.Numerics.Vector.ShiftLeft(low, 16);
-            destinationVectors[(2 * i) + 1] = System.Numerics.Vector.ShiftLeft(high, 16);
-        }
-        for (int i = sourceVectors.Length * Vector<ushort>.Count; i < source.Length; i++)
-        {
-            destination[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
+            Kernels.Widen(new ReadOnlySpan<ushort>((ushort*)source + done, count), info.DType, new Span<float>(destination + done, count));
         }
     }
 

@@ -144,6 +144,58 @@ public sealed class CliTests(AotBinary binary)
         Assert.Contains("generated 16 tokens", run.StdErr, StringComparison.Ordinal);
     }
 
+    /// <summary>The thread count changes who computes each row, never the result: same seed, same bytes.</summary>
+    [Theory]
+    [InlineData("specialized")]
+    [InlineData("generic")]
+    public void Threads_DoNotChangeTheTextOrTheLogits(string engine)
+    {
+        string folder = Path.Combine(binary.TempDirectory, "threads-model-" + engine);
+        var make = binary.Run(null, "random-model", "--spec", Path.Combine(SharedData.RepoRoot, "ModelSpecs", "default.model.json"), "-o", folder, "--seed", "4");
+        Assert.True(make.ExitCode == 0, make.StdErr);
+
+        var one = binary.Run("Hello", "--model", folder, "-n", "48", "--seed", "9", "--engine", engine, "--threads", "1");
+        var two = binary.Run("Hello", "--model", folder, "-n", "48", "--seed", "9", "--engine", engine, "--threads", "2");
+        Assert.True(one.ExitCode == 0 && two.ExitCode == 0, one.StdErr + two.StdErr);
+        Assert.True(one.StdOut.Length > 0);
+        Assert.Equal(one.StdOut, two.StdOut);
+
+        string tokens = string.Join(',', Enumerable.Range(0, 24).Select(i => (i * 37 % 256).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var files = new[] { 1, 3 }.Select(threads =>
+        {
+            string output = Path.Combine(binary.TempDirectory, $"threads-{engine}-{threads}.f32");
+            var run = binary.Run(null, "logits", "--model", folder, "--tokens", tokens, "--out", output, "--engine", engine, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            return File.ReadAllBytes(output);
+        }).ToList();
+        Assert.Equal(files[0], files[1]);
+    }
+
+    [Theory]
+    [InlineData("specialized", "f32")]
+    [InlineData("generic", "bf16")]
+    public void Bench_RandomShape_PrintsOneJsonObject(string engine, string dtype)
+    {
+        string csv = Path.Combine(binary.TempDirectory, $"bench-{engine}.csv"), svg = Path.Combine(binary.TempDirectory, $"bench-{engine}.svg");
+        var run = binary.Run(null, "bench", "--random", "stories15M", "--dtype", dtype, "--engine", engine, "-p", "4", "-n", "8", "-r", "1", "--threads", "2",
+            "--json", "--csv", csv, "--svg", svg);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        using var json = JsonDocument.Parse(run.StdOut);
+        var root = json.RootElement;
+        Assert.Equal(engine, root.GetProperty("engine").GetString());
+        Assert.Equal(2, root.GetProperty("threads").GetInt32());
+        // stories15M: 6 layers of dim 288 / FFN 768 plus the tied 32000 x 288 embedding, 24.4M weights.
+        long weights = (32000L * 288) + (6 * ((4L * 288 * 288) + (3L * 288 * 768) + (2 * 288))) + 288;
+        Assert.InRange(root.GetProperty("weight_bytes").GetInt64(), weights * (dtype == "f32" ? 4 : 2), (weights * (dtype == "f32" ? 4 : 2)) + 65536);
+        foreach (string key in new[] { "decode_tokens_per_s", "prefill_tokens_per_s", "bandwidth_gb_per_s" })
+        {
+            Assert.True(root.GetProperty(key).GetDouble() > 0, key);
+        }
+        Assert.True(root.GetProperty("decode_tokens_per_s_min").GetDouble() <= root.GetProperty("decode_tokens_per_s_max").GetDouble());
+        Assert.Equal(9, File.ReadAllLines(csv).Length); // header + 8 positions
+        Assert.StartsWith("<svg", File.ReadAllText(svg), StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void Binary_DependsOnlyOnLibcAndLibm()
     {

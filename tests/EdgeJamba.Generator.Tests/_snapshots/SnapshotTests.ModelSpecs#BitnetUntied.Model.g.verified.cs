@@ -34,9 +34,9 @@ public sealed partial class BitnetUntiedModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("model.embed_tokens.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("model.embed_tokens.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("model.norm.weight", 1, HiddenSize);
-        _lmHead = checkpoint.Matrix("lm_head.weight", VocabSize, HiddenSize);
+        _lmHead = checkpoint.Weight("lm_head.weight", VocabSize, HiddenSize);
         _layer00 = new Layer00Attention.Weights(checkpoint);
         _layer01 = new Layer01Attention.Weights(checkpoint);
     }
@@ -86,12 +86,12 @@ public sealed partial class BitnetUntiedModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00Attention.Forward(h, position, count, _layer00, _s, state);
-        Layer01Attention.Forward(h, position, count, _layer01, _s, state);
+        Layer00Attention.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01Attention.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 

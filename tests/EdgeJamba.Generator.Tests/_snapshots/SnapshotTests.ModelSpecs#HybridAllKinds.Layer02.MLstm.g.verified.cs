@@ -48,19 +48,19 @@ internal static class Layer02MLstm
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("model.layers.2.input_layernorm.weight", 1, HiddenSize);
-            Q = checkpoint.Matrix("model.layers.2.mlstm.q.weight", QkDim, HiddenSize);
-            K = checkpoint.Matrix("model.layers.2.mlstm.k.weight", QkDim, HiddenSize);
-            V = checkpoint.Matrix("model.layers.2.mlstm.v.weight", VDim, HiddenSize);
-            O = checkpoint.Matrix("model.layers.2.mlstm.ogate_preact.weight", VDim, HiddenSize);
-            IGate = checkpoint.Matrix("model.layers.2.mlstm.igate_preact.weight", Heads, HiddenSize);
+            Q = checkpoint.Weight("model.layers.2.mlstm.q.weight", QkDim, HiddenSize);
+            K = checkpoint.Weight("model.layers.2.mlstm.k.weight", QkDim, HiddenSize);
+            V = checkpoint.Weight("model.layers.2.mlstm.v.weight", VDim, HiddenSize);
+            O = checkpoint.Weight("model.layers.2.mlstm.ogate_preact.weight", VDim, HiddenSize);
+            IGate = checkpoint.Weight("model.layers.2.mlstm.igate_preact.weight", Heads, HiddenSize);
             IGateBias = checkpoint.Matrix("model.layers.2.mlstm.igate_preact.bias", 1, Heads);
-            FGate = checkpoint.Matrix("model.layers.2.mlstm.fgate_preact.weight", Heads, HiddenSize);
+            FGate = checkpoint.Weight("model.layers.2.mlstm.fgate_preact.weight", Heads, HiddenSize);
             FGateBias = checkpoint.Matrix("model.layers.2.mlstm.fgate_preact.bias", 1, Heads);
             MultiheadNorm = checkpoint.Matrix("model.layers.2.mlstm.multihead_norm.weight", 1, VDim);
-            OutProj = checkpoint.Matrix("model.layers.2.mlstm.out_proj.weight", HiddenSize, VDim);
+            OutProj = checkpoint.Weight("model.layers.2.mlstm.out_proj.weight", HiddenSize, VDim);
             FfnNorm = checkpoint.Matrix("model.layers.2.pre_ff_layernorm.weight", 1, HiddenSize);
-            GateUp = checkpoint.Matrix("model.layers.2.feed_forward.gate_up_proj.weight", 2 * IntermediateSize, HiddenSize);
-            Down = checkpoint.Matrix("model.layers.2.feed_forward.down_proj.weight", HiddenSize, IntermediateSize);
+            GateUp = checkpoint.Weight("model.layers.2.feed_forward.gate_up_proj.weight", 2 * IntermediateSize, HiddenSize);
+            Down = checkpoint.Weight("model.layers.2.feed_forward.down_proj.weight", HiddenSize, IntermediateSize);
         }
     }
 
@@ -68,7 +68,7 @@ internal static class Layer02MLstm
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -89,17 +89,17 @@ internal static class Layer02MLstm
         Span<float> forgetGates = gates[(count * Heads)..];
         Span<float> y = s.Y.AsSpan(0, count * VDim);
         // 2. q, k = q·x, k·x [count, QkDim]; v, o = v·x, ogate_preact·x [count, VDim]
-        Kernels.MatMul(w.Q, x, count, q);
-        Kernels.MatMul(w.K, x, count, k);
-        Kernels.MatMul(w.V, x, count, v);
-        Kernels.MatMul(w.O, x, count, o);
+        pool.MatMul(w.Q, x, count, q);
+        pool.MatMul(w.K, x, count, k);
+        pool.MatMul(w.V, x, count, v);
+        pool.MatMul(w.O, x, count, o);
         // 3. i, f = GateSoftCap·tanh((igate_preact·x + b) / GateSoftCap), likewise f [count, Heads]
-        Kernels.MatMul(w.IGate, x, count, inputGates);
+        pool.MatMul(w.IGate, x, count, inputGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));
         }
-        Kernels.MatMul(w.FGate, x, count, forgetGates);
+        pool.MatMul(w.FGate, x, count, forgetGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));
@@ -120,7 +120,7 @@ internal static class Layer02MLstm
         }
         // 5. h += out_proj·(sigmoid(o) ⊙ y)
         Kernels.SigmoidGate(o, y, y);
-        Kernels.MatMul(w.OutProj, y, count, output);
+        pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 6. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -130,11 +130,11 @@ internal static class Layer02MLstm
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = gelu(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]
-        Kernels.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
-        Kernels.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
+        pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
+        pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
         Kernels.GatedActivation(Activation.Gelu, gate, up, gate);
         // 8. h += down_proj·gate
-        Kernels.MatMul(w.Down, gate, count, output);
+        pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

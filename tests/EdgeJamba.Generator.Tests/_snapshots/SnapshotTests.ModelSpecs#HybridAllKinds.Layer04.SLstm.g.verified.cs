@@ -62,16 +62,16 @@ internal static class Layer04SLstm
             Bias = checkpoint.Matrix("model.layers.4.slstm.slstm_cell._bias_", 1, 4 * HiddenSize);
             GroupNorm = checkpoint.Matrix("model.layers.4.slstm.group_norm.weight", 1, HiddenSize);
             FfnNorm = checkpoint.Matrix("model.layers.4.pre_ff_layernorm.weight", 1, HiddenSize);
-            Router = checkpoint.Matrix("model.layers.4.feed_forward.router.weight", Experts, HiddenSize);
+            Router = checkpoint.Weight("model.layers.4.feed_forward.router.weight", Experts, HiddenSize);
             Recurrent = SLstmWeights.Recurrent(RecurrentKernel.AsSpan(), Heads, HeadDim, SLstmBackend.Vanilla);
             CellBias = SLstmWeights.Bias(Bias.Row(0), Heads, HeadDim, SLstmBackend.Vanilla);
             GroupNormScale = NormWeights.OnePlus(GroupNorm.Row(0));
             for (int e = 0; e < Experts; e++)
             {
                 string expert = "model.layers.4.feed_forward.experts." + e.ToString(CultureInfo.InvariantCulture);
-                ExpertGate[e] = checkpoint.Matrix(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
-                ExpertUp[e] = checkpoint.Matrix(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
-                ExpertDown[e] = checkpoint.Matrix(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
+                ExpertGate[e] = checkpoint.Weight(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
+                ExpertUp[e] = checkpoint.Weight(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
+                ExpertDown[e] = checkpoint.Weight(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
             }
         }
     }
@@ -80,7 +80,7 @@ internal static class Layer04SLstm
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -145,7 +145,7 @@ internal static class Layer04SLstm
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);
-            Kernels.MatVec(w.Router, xt, router);
+            pool.MatVec(w.Router, xt, router);
             Kernels.Softmax(router);
             Kernels.TopK(router, chosen);
             float total = 0f;
@@ -155,10 +155,10 @@ internal static class Layer04SLstm
             }
             foreach (int e in chosen)
             {
-                Kernels.MatVec(w.ExpertGate[e], xt, gate);
-                Kernels.MatVec(w.ExpertUp[e], xt, up);
+                pool.MatVec(w.ExpertGate[e], xt, gate);
+                pool.MatVec(w.ExpertUp[e], xt, up);
                 Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-                Kernels.MatVec(w.ExpertDown[e], gate, expertOut);
+                pool.MatVec(w.ExpertDown[e], gate, expertOut);
                 Kernels.AddScaled(expertOut, router[e] / total, ht);
             }
         }

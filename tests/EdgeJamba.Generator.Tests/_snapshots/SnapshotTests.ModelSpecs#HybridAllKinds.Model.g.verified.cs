@@ -40,7 +40,7 @@ public sealed partial class HybridAllKindsModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("model.embed_tokens.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("model.embed_tokens.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("model.final_layernorm.weight", 1, HiddenSize);
         _lmHead = _embedding; // tied embeddings
         _layer00 = new Layer00Attention.Weights(checkpoint);
@@ -102,17 +102,17 @@ public sealed partial class HybridAllKindsModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00Attention.Forward(h, position, count, _layer00, _s, state);
-        Layer01Mamba.Forward(h, position, count, _layer01, _s, state);
-        Layer02MLstm.Forward(h, position, count, _layer02, _s, state);
-        Layer03MLstm.Forward(h, position, count, _layer03, _s, state);
-        Layer04SLstm.Forward(h, position, count, _layer04, _s, state);
-        Layer05SLstm.Forward(h, position, count, _layer05, _s, state);
-        Layer06Attention.Forward(h, position, count, _layer06, _s, state);
+        Layer00Attention.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01Mamba.Forward(h, position, count, _layer01, _s, state, Workers);
+        Layer02MLstm.Forward(h, position, count, _layer02, _s, state, Workers);
+        Layer03MLstm.Forward(h, position, count, _layer03, _s, state, Workers);
+        Layer04SLstm.Forward(h, position, count, _layer04, _s, state, Workers);
+        Layer05SLstm.Forward(h, position, count, _layer05, _s, state, Workers);
+        Layer06Attention.Forward(h, position, count, _layer06, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
         Kernels.SoftCap(_s.Logits, LogitSoftCap);
     }
 }

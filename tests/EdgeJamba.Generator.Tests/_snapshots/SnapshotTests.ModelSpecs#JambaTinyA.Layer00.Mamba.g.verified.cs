@@ -48,22 +48,22 @@ internal static class Layer00Mamba
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("model.layers.0.input_layernorm.weight", 1, HiddenSize);
-            InProj = checkpoint.Matrix("model.layers.0.mamba.in_proj.weight", 2 * DInner, HiddenSize);
+            InProj = checkpoint.Weight("model.layers.0.mamba.in_proj.weight", 2 * DInner, HiddenSize);
             Conv = checkpoint.Matrix("model.layers.0.mamba.conv1d.weight", DInner, DConv);
             ConvBias = checkpoint.Matrix("model.layers.0.mamba.conv1d.bias", 1, DInner);
-            XProj = checkpoint.Matrix("model.layers.0.mamba.x_proj.weight", DtRank + (2 * DState), DInner);
+            XProj = checkpoint.Weight("model.layers.0.mamba.x_proj.weight", DtRank + (2 * DState), DInner);
             DtNorm = checkpoint.Matrix("model.layers.0.mamba.dt_layernorm.weight", 1, DtRank);
             BNorm = checkpoint.Matrix("model.layers.0.mamba.b_layernorm.weight", 1, DState);
             CNorm = checkpoint.Matrix("model.layers.0.mamba.c_layernorm.weight", 1, DState);
-            DtProj = checkpoint.Matrix("model.layers.0.mamba.dt_proj.weight", DInner, DtRank);
+            DtProj = checkpoint.Weight("model.layers.0.mamba.dt_proj.weight", DInner, DtRank);
             DtBias = checkpoint.Matrix("model.layers.0.mamba.dt_proj.bias", 1, DInner);
             ALog = checkpoint.Matrix("model.layers.0.mamba.A_log", DInner, DState);
             D = checkpoint.Matrix("model.layers.0.mamba.D", 1, DInner);
-            OutProj = checkpoint.Matrix("model.layers.0.mamba.out_proj.weight", HiddenSize, DInner);
+            OutProj = checkpoint.Weight("model.layers.0.mamba.out_proj.weight", HiddenSize, DInner);
             FfnNorm = checkpoint.Matrix("model.layers.0.pre_ff_layernorm.weight", 1, HiddenSize);
-            Gate = checkpoint.Matrix("model.layers.0.feed_forward.gate_proj.weight", IntermediateSize, HiddenSize);
-            Up = checkpoint.Matrix("model.layers.0.feed_forward.up_proj.weight", IntermediateSize, HiddenSize);
-            Down = checkpoint.Matrix("model.layers.0.feed_forward.down_proj.weight", HiddenSize, IntermediateSize);
+            Gate = checkpoint.Weight("model.layers.0.feed_forward.gate_proj.weight", IntermediateSize, HiddenSize);
+            Up = checkpoint.Weight("model.layers.0.feed_forward.up_proj.weight", IntermediateSize, HiddenSize);
+            Down = checkpoint.Weight("model.layers.0.feed_forward.down_proj.weight", HiddenSize, IntermediateSize);
             ReadOnlySpan<float> aLog = ALog.AsSpan();
             for (int i = 0; i < A.Length; i++)
             {
@@ -76,7 +76,7 @@ internal static class Layer00Mamba
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -94,7 +94,7 @@ internal static class Layer00Mamba
         Span<float> dt = s.Dt.AsSpan(0, count * DInner);
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
-        Kernels.MatMul(w.InProj, x, count, xz);
+        pool.MatMul(w.InProj, x, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
         for (int t = 0; t < count; t++)
         {
@@ -103,7 +103,7 @@ internal static class Layer00Mamba
             Kernels.Silu(xct);
         }
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
-        Kernels.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
@@ -113,7 +113,7 @@ internal static class Layer00Mamba
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        Kernels.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -127,7 +127,7 @@ internal static class Layer00Mamba
                 w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));
         }
         // 7. h += out_proj·y
-        Kernels.MatMul(w.OutProj, y, count, output);
+        pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 8. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -137,11 +137,11 @@ internal static class Layer00Mamba
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 9. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
-        Kernels.MatMul(w.Gate, x, count, gate);
-        Kernels.MatMul(w.Up, x, count, up);
+        pool.MatMul(w.Gate, x, count, gate);
+        pool.MatMul(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 10. h += down_proj·gate
-        Kernels.MatMul(w.Down, gate, count, output);
+        pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -52,20 +52,20 @@ internal static class Layer01Mamba
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("model.layers.1.input_layernorm.weight", 1, HiddenSize);
-            InProj = checkpoint.Matrix("model.layers.1.mamba.in_proj.weight", 2 * DInner, HiddenSize);
+            InProj = checkpoint.Weight("model.layers.1.mamba.in_proj.weight", 2 * DInner, HiddenSize);
             Conv = checkpoint.Matrix("model.layers.1.mamba.conv1d.weight", DInner, DConv);
             ConvBias = checkpoint.Matrix("model.layers.1.mamba.conv1d.bias", 1, DInner);
-            XProj = checkpoint.Matrix("model.layers.1.mamba.x_proj.weight", DtRank + (2 * DState), DInner);
+            XProj = checkpoint.Weight("model.layers.1.mamba.x_proj.weight", DtRank + (2 * DState), DInner);
             DtNorm = checkpoint.Matrix("model.layers.1.mamba.dt_layernorm.weight", 1, DtRank);
             BNorm = checkpoint.Matrix("model.layers.1.mamba.b_layernorm.weight", 1, DState);
             CNorm = checkpoint.Matrix("model.layers.1.mamba.c_layernorm.weight", 1, DState);
-            DtProj = checkpoint.Matrix("model.layers.1.mamba.dt_proj.weight", DInner, DtRank);
+            DtProj = checkpoint.Weight("model.layers.1.mamba.dt_proj.weight", DInner, DtRank);
             DtBias = checkpoint.Matrix("model.layers.1.mamba.dt_proj.bias", 1, DInner);
             ALog = checkpoint.Matrix("model.layers.1.mamba.A_log", DInner, DState);
             D = checkpoint.Matrix("model.layers.1.mamba.D", 1, DInner);
-            OutProj = checkpoint.Matrix("model.layers.1.mamba.out_proj.weight", HiddenSize, DInner);
+            OutProj = checkpoint.Weight("model.layers.1.mamba.out_proj.weight", HiddenSize, DInner);
             FfnNorm = checkpoint.Matrix("model.layers.1.pre_ff_layernorm.weight", 1, HiddenSize);
-            Router = checkpoint.Matrix("model.layers.1.feed_forward.router.weight", Experts, HiddenSize);
+            Router = checkpoint.Weight("model.layers.1.feed_forward.router.weight", Experts, HiddenSize);
             ReadOnlySpan<float> aLog = ALog.AsSpan();
             for (int i = 0; i < A.Length; i++)
             {
@@ -74,9 +74,9 @@ internal static class Layer01Mamba
             for (int e = 0; e < Experts; e++)
             {
                 string expert = "model.layers.1.feed_forward.experts." + e.ToString(CultureInfo.InvariantCulture);
-                ExpertGate[e] = checkpoint.Matrix(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
-                ExpertUp[e] = checkpoint.Matrix(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
-                ExpertDown[e] = checkpoint.Matrix(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
+                ExpertGate[e] = checkpoint.Weight(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
+                ExpertUp[e] = checkpoint.Weight(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
+                ExpertDown[e] = checkpoint.Weight(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
             }
         }
     }
@@ -85,7 +85,7 @@ internal static class Layer01Mamba
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -103,7 +103,7 @@ internal static class Layer01Mamba
         Span<float> dt = s.Dt.AsSpan(0, count * DInner);
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
-        Kernels.MatMul(w.InProj, x, count, xz);
+        pool.MatMul(w.InProj, x, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
         for (int t = 0; t < count; t++)
         {
@@ -112,7 +112,7 @@ internal static class Layer01Mamba
             Kernels.Silu(xct);
         }
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
-        Kernels.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
@@ -122,7 +122,7 @@ internal static class Layer01Mamba
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        Kernels.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -136,7 +136,7 @@ internal static class Layer01Mamba
                 w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));
         }
         // 7. h += out_proj·y
-        Kernels.MatMul(w.OutProj, y, count, output);
+        pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 8. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -154,15 +154,15 @@ internal static class Layer01Mamba
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);
-            Kernels.MatVec(w.Router, xt, router);
+            pool.MatVec(w.Router, xt, router);
             Kernels.Softmax(router);
             Kernels.TopK(router, chosen);
             foreach (int e in chosen)
             {
-                Kernels.MatVec(w.ExpertGate[e], xt, gate);
-                Kernels.MatVec(w.ExpertUp[e], xt, up);
+                pool.MatVec(w.ExpertGate[e], xt, gate);
+                pool.MatVec(w.ExpertUp[e], xt, up);
                 Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-                Kernels.MatVec(w.ExpertDown[e], gate, expertOut);
+                pool.MatVec(w.ExpertDown[e], gate, expertOut);
                 Kernels.AddScaled(expertOut, router[e], ht);
             }
         }

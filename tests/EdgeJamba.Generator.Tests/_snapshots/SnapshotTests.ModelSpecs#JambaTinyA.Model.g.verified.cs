@@ -40,9 +40,9 @@ public sealed partial class JambaTinyAModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("model.embed_tokens.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("model.embed_tokens.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("model.final_layernorm.weight", 1, HiddenSize);
-        _lmHead = checkpoint.Matrix("lm_head.weight", VocabSize, HiddenSize);
+        _lmHead = checkpoint.Weight("lm_head.weight", VocabSize, HiddenSize);
         _layer00 = new Layer00Mamba.Weights(checkpoint);
         _layer01 = new Layer01Mamba.Weights(checkpoint);
         _layer02 = new Layer02Attention.Weights(checkpoint);
@@ -104,18 +104,18 @@ public sealed partial class JambaTinyAModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00Mamba.Forward(h, position, count, _layer00, _s, state);
-        Layer01Mamba.Forward(h, position, count, _layer01, _s, state);
-        Layer02Attention.Forward(h, position, count, _layer02, _s, state);
-        Layer03Mamba.Forward(h, position, count, _layer03, _s, state);
-        Layer04Mamba.Forward(h, position, count, _layer04, _s, state);
-        Layer05Mamba.Forward(h, position, count, _layer05, _s, state);
-        Layer06Attention.Forward(h, position, count, _layer06, _s, state);
-        Layer07Mamba.Forward(h, position, count, _layer07, _s, state);
+        Layer00Mamba.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01Mamba.Forward(h, position, count, _layer01, _s, state, Workers);
+        Layer02Attention.Forward(h, position, count, _layer02, _s, state, Workers);
+        Layer03Mamba.Forward(h, position, count, _layer03, _s, state, Workers);
+        Layer04Mamba.Forward(h, position, count, _layer04, _s, state, Workers);
+        Layer05Mamba.Forward(h, position, count, _layer05, _s, state, Workers);
+        Layer06Attention.Forward(h, position, count, _layer06, _s, state, Workers);
+        Layer07Mamba.Forward(h, position, count, _layer07, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 

@@ -47,18 +47,18 @@ internal static class Layer04Attention
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("model.layers.4.input_layernorm.weight", 1, HiddenSize);
-            Q = checkpoint.Matrix("model.layers.4.self_attn.q_proj.weight", QueryDim, HiddenSize);
-            K = checkpoint.Matrix("model.layers.4.self_attn.k_proj.weight", KvDim, HiddenSize);
-            V = checkpoint.Matrix("model.layers.4.self_attn.v_proj.weight", KvDim, HiddenSize);
-            O = checkpoint.Matrix("model.layers.4.self_attn.o_proj.weight", HiddenSize, QueryDim);
+            Q = checkpoint.Weight("model.layers.4.self_attn.q_proj.weight", QueryDim, HiddenSize);
+            K = checkpoint.Weight("model.layers.4.self_attn.k_proj.weight", KvDim, HiddenSize);
+            V = checkpoint.Weight("model.layers.4.self_attn.v_proj.weight", KvDim, HiddenSize);
+            O = checkpoint.Weight("model.layers.4.self_attn.o_proj.weight", HiddenSize, QueryDim);
             FfnNorm = checkpoint.Matrix("model.layers.4.pre_ff_layernorm.weight", 1, HiddenSize);
-            Router = checkpoint.Matrix("model.layers.4.feed_forward.router.weight", Experts, HiddenSize);
+            Router = checkpoint.Weight("model.layers.4.feed_forward.router.weight", Experts, HiddenSize);
             for (int e = 0; e < Experts; e++)
             {
                 string expert = "model.layers.4.feed_forward.experts." + e.ToString(CultureInfo.InvariantCulture);
-                ExpertGate[e] = checkpoint.Matrix(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
-                ExpertUp[e] = checkpoint.Matrix(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
-                ExpertDown[e] = checkpoint.Matrix(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
+                ExpertGate[e] = checkpoint.Weight(expert + ".gate_proj.weight", IntermediateSize, HiddenSize);
+                ExpertUp[e] = checkpoint.Weight(expert + ".up_proj.weight", IntermediateSize, HiddenSize);
+                ExpertDown[e] = checkpoint.Weight(expert + ".down_proj.weight", HiddenSize, IntermediateSize);
             }
         }
     }
@@ -67,7 +67,7 @@ internal static class Layer04Attention
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -83,9 +83,9 @@ internal static class Layer04Attention
         Span<float> v = values.Slice(position * KvDim, count * KvDim);
         Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
         // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions
-        Kernels.MatMul(w.Q, x, count, q);
-        Kernels.MatMul(w.K, x, count, k);
-        Kernels.MatMul(w.V, x, count, v);
+        pool.MatMul(w.Q, x, count, q);
+        pool.MatMul(w.K, x, count, k);
+        pool.MatMul(w.V, x, count, v);
         // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)
         for (int t = 0; t < count; t++)
         {
@@ -97,7 +97,7 @@ internal static class Layer04Attention
             }
         }
         // 4. h += o_proj·attention
-        Kernels.MatMul(w.O, attention, count, output);
+        pool.MatMul(w.O, attention, count, output);
         Kernels.Add(output, h);
         // 5. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -115,15 +115,15 @@ internal static class Layer04Attention
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);
-            Kernels.MatVec(w.Router, xt, router);
+            pool.MatVec(w.Router, xt, router);
             Kernels.Softmax(router);
             Kernels.TopK(router, chosen);
             foreach (int e in chosen)
             {
-                Kernels.MatVec(w.ExpertGate[e], xt, gate);
-                Kernels.MatVec(w.ExpertUp[e], xt, up);
+                pool.MatVec(w.ExpertGate[e], xt, gate);
+                pool.MatVec(w.ExpertUp[e], xt, up);
                 Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-                Kernels.MatVec(w.ExpertDown[e], gate, expertOut);
+                pool.MatVec(w.ExpertDown[e], gate, expertOut);
                 Kernels.AddScaled(expertOut, router[e], ht);
             }
         }

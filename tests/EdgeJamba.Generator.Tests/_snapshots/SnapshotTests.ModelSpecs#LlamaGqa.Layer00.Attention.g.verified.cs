@@ -44,14 +44,14 @@ internal static class Layer00Attention
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("model.layers.0.input_layernorm.weight", 1, HiddenSize);
-            Q = checkpoint.Matrix("model.layers.0.self_attn.q_proj.weight", QueryDim, HiddenSize);
-            K = checkpoint.Matrix("model.layers.0.self_attn.k_proj.weight", KvDim, HiddenSize);
-            V = checkpoint.Matrix("model.layers.0.self_attn.v_proj.weight", KvDim, HiddenSize);
-            O = checkpoint.Matrix("model.layers.0.self_attn.o_proj.weight", HiddenSize, QueryDim);
+            Q = checkpoint.Weight("model.layers.0.self_attn.q_proj.weight", QueryDim, HiddenSize);
+            K = checkpoint.Weight("model.layers.0.self_attn.k_proj.weight", KvDim, HiddenSize);
+            V = checkpoint.Weight("model.layers.0.self_attn.v_proj.weight", KvDim, HiddenSize);
+            O = checkpoint.Weight("model.layers.0.self_attn.o_proj.weight", HiddenSize, QueryDim);
             FfnNorm = checkpoint.Matrix("model.layers.0.post_attention_layernorm.weight", 1, HiddenSize);
-            Gate = checkpoint.Matrix("model.layers.0.mlp.gate_proj.weight", IntermediateSize, HiddenSize);
-            Up = checkpoint.Matrix("model.layers.0.mlp.up_proj.weight", IntermediateSize, HiddenSize);
-            Down = checkpoint.Matrix("model.layers.0.mlp.down_proj.weight", HiddenSize, IntermediateSize);
+            Gate = checkpoint.Weight("model.layers.0.mlp.gate_proj.weight", IntermediateSize, HiddenSize);
+            Up = checkpoint.Weight("model.layers.0.mlp.up_proj.weight", IntermediateSize, HiddenSize);
+            Down = checkpoint.Weight("model.layers.0.mlp.down_proj.weight", HiddenSize, IntermediateSize);
             Rope = RopeTable.Shared(new RopeLayout(RopeType.Default, 10000.0, 1.0, 0.0, 0.0, 0, 32.0, 1.0, 0.0), HeadDim, MaxContext);
         }
     }
@@ -60,7 +60,7 @@ internal static class Layer00Attention
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -76,9 +76,9 @@ internal static class Layer00Attention
         Span<float> v = values.Slice(position * KvDim, count * KvDim);
         Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
         // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions
-        Kernels.MatMul(w.Q, x, count, q);
-        Kernels.MatMul(w.K, x, count, k);
-        Kernels.MatMul(w.V, x, count, v);
+        pool.MatMul(w.Q, x, count, q);
+        pool.MatMul(w.K, x, count, k);
+        pool.MatMul(w.V, x, count, v);
         // 3. rotate q and k by each position's angles (rotate-half pairs i, i + HeadDim/2)
         for (int t = 0; t < count; t++)
         {
@@ -96,7 +96,7 @@ internal static class Layer00Attention
             }
         }
         // 5. h += o_proj·attention
-        Kernels.MatMul(w.O, attention, count, output);
+        pool.MatMul(w.O, attention, count, output);
         Kernels.Add(output, h);
         // 6. x = post_attention_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -106,11 +106,11 @@ internal static class Layer00Attention
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
-        Kernels.MatMul(w.Gate, x, count, gate);
-        Kernels.MatMul(w.Up, x, count, up);
+        pool.MatMul(w.Gate, x, count, gate);
+        pool.MatMul(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 8. h += down_proj·gate
-        Kernels.MatMul(w.Down, gate, count, output);
+        pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class MambaTiedModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("backbone.embeddings.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("backbone.embeddings.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("backbone.norm_f.weight", 1, HiddenSize);
         _lmHead = _embedding; // tied embeddings
         _layer00 = new Layer00Mamba.Weights(checkpoint);
@@ -86,12 +86,12 @@ public sealed partial class MambaTiedModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00Mamba.Forward(h, position, count, _layer00, _s, state);
-        Layer01Mamba.Forward(h, position, count, _layer01, _s, state);
+        Layer00Mamba.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01Mamba.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 

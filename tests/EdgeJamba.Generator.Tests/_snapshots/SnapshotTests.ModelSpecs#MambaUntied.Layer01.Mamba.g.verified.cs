@@ -40,15 +40,15 @@ internal static class Layer01Mamba
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("backbone.layers.1.norm.weight", 1, HiddenSize);
-            InProj = checkpoint.Matrix("backbone.layers.1.mixer.in_proj.weight", 2 * DInner, HiddenSize);
+            InProj = checkpoint.Weight("backbone.layers.1.mixer.in_proj.weight", 2 * DInner, HiddenSize);
             Conv = checkpoint.Matrix("backbone.layers.1.mixer.conv1d.weight", DInner, DConv);
             ConvBias = checkpoint.Matrix("backbone.layers.1.mixer.conv1d.bias", 1, DInner);
-            XProj = checkpoint.Matrix("backbone.layers.1.mixer.x_proj.weight", DtRank + (2 * DState), DInner);
-            DtProj = checkpoint.Matrix("backbone.layers.1.mixer.dt_proj.weight", DInner, DtRank);
+            XProj = checkpoint.Weight("backbone.layers.1.mixer.x_proj.weight", DtRank + (2 * DState), DInner);
+            DtProj = checkpoint.Weight("backbone.layers.1.mixer.dt_proj.weight", DInner, DtRank);
             DtBias = checkpoint.Matrix("backbone.layers.1.mixer.dt_proj.bias", 1, DInner);
             ALog = checkpoint.Matrix("backbone.layers.1.mixer.A_log", DInner, DState);
             D = checkpoint.Matrix("backbone.layers.1.mixer.D", 1, DInner);
-            OutProj = checkpoint.Matrix("backbone.layers.1.mixer.out_proj.weight", HiddenSize, DInner);
+            OutProj = checkpoint.Weight("backbone.layers.1.mixer.out_proj.weight", HiddenSize, DInner);
             ReadOnlySpan<float> aLog = ALog.AsSpan();
             for (int i = 0; i < A.Length; i++)
             {
@@ -61,7 +61,7 @@ internal static class Layer01Mamba
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -79,7 +79,7 @@ internal static class Layer01Mamba
         Span<float> dt = s.Dt.AsSpan(0, count * DInner);
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
-        Kernels.MatMul(w.InProj, x, count, xz);
+        pool.MatMul(w.InProj, x, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
         for (int t = 0; t < count; t++)
         {
@@ -88,14 +88,14 @@ internal static class Layer01Mamba
             Kernels.Silu(xct);
         }
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]
-        Kernels.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        Kernels.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -109,7 +109,7 @@ internal static class Layer01Mamba
                 w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));
         }
         // 7. h += out_proj·y
-        Kernels.MatMul(w.OutProj, y, count, output);
+        pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -49,20 +49,20 @@ internal static class Layer00MLstm
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("backbone.blocks.0.norm_mlstm.weight", 1, HiddenSize);
-            Q = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.q.weight", QkDim, HiddenSize);
-            K = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.k.weight", QkDim, HiddenSize);
-            V = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.v.weight", VDim, HiddenSize);
-            O = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.ogate_preact.weight", VDim, HiddenSize);
-            IGate = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.igate_preact.weight", Heads, HiddenSize);
+            Q = checkpoint.Weight("backbone.blocks.0.mlstm_layer.q.weight", QkDim, HiddenSize);
+            K = checkpoint.Weight("backbone.blocks.0.mlstm_layer.k.weight", QkDim, HiddenSize);
+            V = checkpoint.Weight("backbone.blocks.0.mlstm_layer.v.weight", VDim, HiddenSize);
+            O = checkpoint.Weight("backbone.blocks.0.mlstm_layer.ogate_preact.weight", VDim, HiddenSize);
+            IGate = checkpoint.Weight("backbone.blocks.0.mlstm_layer.igate_preact.weight", Heads, HiddenSize);
             IGateBias = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.igate_preact.bias", 1, Heads);
-            FGate = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.fgate_preact.weight", Heads, HiddenSize);
+            FGate = checkpoint.Weight("backbone.blocks.0.mlstm_layer.fgate_preact.weight", Heads, HiddenSize);
             FGateBias = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.fgate_preact.bias", 1, Heads);
             MultiheadNorm = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.multihead_norm.weight", 1, VDim);
-            OutProj = checkpoint.Matrix("backbone.blocks.0.mlstm_layer.out_proj.weight", HiddenSize, VDim);
+            OutProj = checkpoint.Weight("backbone.blocks.0.mlstm_layer.out_proj.weight", HiddenSize, VDim);
             FfnNorm = checkpoint.Matrix("backbone.blocks.0.norm_ffn.weight", 1, HiddenSize);
-            Gate = checkpoint.Matrix("backbone.blocks.0.ffn.proj_up_gate.weight", IntermediateSize, HiddenSize);
-            Up = checkpoint.Matrix("backbone.blocks.0.ffn.proj_up.weight", IntermediateSize, HiddenSize);
-            Down = checkpoint.Matrix("backbone.blocks.0.ffn.proj_down.weight", HiddenSize, IntermediateSize);
+            Gate = checkpoint.Weight("backbone.blocks.0.ffn.proj_up_gate.weight", IntermediateSize, HiddenSize);
+            Up = checkpoint.Weight("backbone.blocks.0.ffn.proj_up.weight", IntermediateSize, HiddenSize);
+            Down = checkpoint.Weight("backbone.blocks.0.ffn.proj_down.weight", HiddenSize, IntermediateSize);
         }
     }
 
@@ -70,7 +70,7 @@ internal static class Layer00MLstm
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -91,17 +91,17 @@ internal static class Layer00MLstm
         Span<float> forgetGates = gates[(count * Heads)..];
         Span<float> y = s.Y.AsSpan(0, count * VDim);
         // 2. q, k = q·x, k·x [count, QkDim]; v, o = v·x, ogate_preact·x [count, VDim]
-        Kernels.MatMul(w.Q, x, count, q);
-        Kernels.MatMul(w.K, x, count, k);
-        Kernels.MatMul(w.V, x, count, v);
-        Kernels.MatMul(w.O, x, count, o);
+        pool.MatMul(w.Q, x, count, q);
+        pool.MatMul(w.K, x, count, k);
+        pool.MatMul(w.V, x, count, v);
+        pool.MatMul(w.O, x, count, o);
         // 3. i, f = GateSoftCap·tanh((igate_preact·x + b) / GateSoftCap), likewise f [count, Heads]
-        Kernels.MatMul(w.IGate, x, count, inputGates);
+        pool.MatMul(w.IGate, x, count, inputGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));
         }
-        Kernels.MatMul(w.FGate, x, count, forgetGates);
+        pool.MatMul(w.FGate, x, count, forgetGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));
@@ -122,7 +122,7 @@ internal static class Layer00MLstm
         }
         // 5. h += out_proj·(sigmoid(o) ⊙ y)
         Kernels.SigmoidGate(o, y, y);
-        Kernels.MatMul(w.OutProj, y, count, output);
+        pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 6. x = norm_ffn(h), row by row
         for (int t = 0; t < count; t++)
@@ -132,11 +132,11 @@ internal static class Layer00MLstm
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
-        Kernels.MatMul(w.Gate, x, count, gate);
-        Kernels.MatMul(w.Up, x, count, up);
+        pool.MatMul(w.Gate, x, count, gate);
+        pool.MatMul(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 8. h += down_proj·gate
-        Kernels.MatMul(w.Down, gate, count, output);
+        pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -35,9 +35,9 @@ public sealed partial class XlstmHfAModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("backbone.embeddings.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("backbone.embeddings.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("backbone.out_norm.weight", 1, HiddenSize);
-        _lmHead = checkpoint.Matrix("lm_head.weight", VocabSize, HiddenSize);
+        _lmHead = checkpoint.Weight("lm_head.weight", VocabSize, HiddenSize);
         _layer00 = new Layer00MLstm.Weights(checkpoint);
         _layer01 = new Layer01MLstm.Weights(checkpoint);
     }
@@ -87,12 +87,12 @@ public sealed partial class XlstmHfAModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00MLstm.Forward(h, position, count, _layer00, _s, state);
-        Layer01MLstm.Forward(h, position, count, _layer01, _s, state);
+        Layer00MLstm.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01MLstm.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
         Kernels.SoftCap(_s.Logits, LogitSoftCap);
     }
 }

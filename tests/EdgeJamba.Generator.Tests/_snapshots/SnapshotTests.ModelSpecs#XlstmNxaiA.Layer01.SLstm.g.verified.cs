@@ -59,8 +59,8 @@ internal static class Layer01SLstm
             Bias = checkpoint.Matrix("xlstm_block_stack.blocks.1.xlstm.slstm_cell._bias_", 1, 4 * HiddenSize);
             GroupNorm = checkpoint.Matrix("xlstm_block_stack.blocks.1.xlstm.group_norm.weight", 1, HiddenSize);
             FfnNorm = checkpoint.Matrix("xlstm_block_stack.blocks.1.ffn_norm.weight", 1, HiddenSize);
-            GateUp = checkpoint.Matrix("xlstm_block_stack.blocks.1.ffn.proj_up.weight", 2 * IntermediateSize, HiddenSize);
-            Down = checkpoint.Matrix("xlstm_block_stack.blocks.1.ffn.proj_down.weight", HiddenSize, IntermediateSize);
+            GateUp = checkpoint.Weight("xlstm_block_stack.blocks.1.ffn.proj_up.weight", 2 * IntermediateSize, HiddenSize);
+            Down = checkpoint.Weight("xlstm_block_stack.blocks.1.ffn.proj_down.weight", HiddenSize, IntermediateSize);
             MixerNormScale = NormWeights.OnePlus(MixerNorm.Row(0));
             FfnNormScale = NormWeights.OnePlus(FfnNorm.Row(0));
             Recurrent = SLstmWeights.Recurrent(RecurrentKernel.AsSpan(), Heads, HeadDim, SLstmBackend.Cuda);
@@ -73,7 +73,7 @@ internal static class Layer01SLstm
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -130,11 +130,11 @@ internal static class Layer01SLstm
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 6. gate = gelu(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]
-        Kernels.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
-        Kernels.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
+        pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
+        pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
         Kernels.GatedActivation(Activation.Gelu, gate, up, gate);
         // 7. h += down_proj·gate
-        Kernels.MatMul(w.Down, gate, count, output);
+        pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -50,19 +50,19 @@ internal static class Layer02MLstm
         public Weights(Checkpoint checkpoint)
         {
             MixerNorm = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm_norm.weight", 1, HiddenSize);
-            ProjUp = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.proj_up.weight", 2 * InnerSize, HiddenSize);
+            ProjUp = checkpoint.Weight("xlstm_block_stack.blocks.2.xlstm.proj_up.weight", 2 * InnerSize, HiddenSize);
             Q = checkpoint.Stacked("xlstm_block_stack.blocks.2.xlstm.q_proj.weight", QkvBlocks, QkvBlockSize, QkvBlockSize);
             K = checkpoint.Stacked("xlstm_block_stack.blocks.2.xlstm.k_proj.weight", QkvBlocks, QkvBlockSize, QkvBlockSize);
             V = checkpoint.Stacked("xlstm_block_stack.blocks.2.xlstm.v_proj.weight", QkvBlocks, QkvBlockSize, QkvBlockSize);
             Conv = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.conv1d.conv.weight", InnerSize, ConvKernel);
             ConvBias = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.conv1d.conv.bias", 1, InnerSize);
-            IGate = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.igate.weight", Heads, 3 * InnerSize);
+            IGate = checkpoint.Weight("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.igate.weight", Heads, 3 * InnerSize);
             IGateBias = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.igate.bias", 1, Heads);
-            FGate = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.fgate.weight", Heads, 3 * InnerSize);
+            FGate = checkpoint.Weight("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.fgate.weight", Heads, 3 * InnerSize);
             FGateBias = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.fgate.bias", 1, Heads);
             OutNorm = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.mlstm_cell.outnorm.weight", 1, InnerSize);
             Skip = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.learnable_skip", 1, InnerSize);
-            ProjDown = checkpoint.Matrix("xlstm_block_stack.blocks.2.xlstm.proj_down.weight", HiddenSize, InnerSize);
+            ProjDown = checkpoint.Weight("xlstm_block_stack.blocks.2.xlstm.proj_down.weight", HiddenSize, InnerSize);
             MixerNormScale = NormWeights.OnePlus(MixerNorm.Row(0));
             OutNormScale = NormWeights.OnePlus(OutNorm.Row(0));
         }
@@ -72,7 +72,7 @@ internal static class Layer02MLstm
     /// For <paramref name="count"/> tokens at positions <paramref name="position"/>.., rows of <paramref name="h"/> [count, HiddenSize]:
     /// h += mixer(norm(h)); h += ffn(norm(h)), updating this layer's state. Decode is count 1.
     /// </summary>
-    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state)
+    public static void Forward(Span<float> h, int position, int count, Weights w, Scratch s, Span<float> state, WorkerPool pool)
     {
         Span<float> x = s.X.AsSpan(0, count * HiddenSize);
         Span<float> output = s.Out.AsSpan(0, count * HiddenSize);
@@ -93,7 +93,7 @@ internal static class Layer02MLstm
         Span<float> forgetGates = gates[(count * Heads)..];
         Span<float> y = s.Y.AsSpan(0, count * InnerSize);
         // 2. [xm | z] = proj_up·x [count, 2 * InnerSize]
-        Kernels.MatMul(w.ProjUp, x, count, xz);
+        pool.MatMul(w.ProjUp, x, count, xz);
         // 3. token after token: xc = silu(causal conv of xm); row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm
         for (int t = 0; t < count; t++)
         {
@@ -107,12 +107,12 @@ internal static class Layer02MLstm
             Kernels.BlockDiagonalMatVec(w.V.AsSpan(), QkvBlocks, xm, row.Slice(2 * InnerSize, InnerSize));
         }
         // 4. i, f = igate·[q | k | v] + b, fgate·[q | k | v] + b [count, Heads] (no soft cap)
-        Kernels.MatMul(w.IGate, qkv, count, inputGates);
+        pool.MatMul(w.IGate, qkv, count, inputGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));
         }
-        Kernels.MatMul(w.FGate, qkv, count, forgetGates);
+        pool.MatMul(w.FGate, qkv, count, forgetGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));
@@ -135,7 +135,7 @@ internal static class Layer02MLstm
             Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);
         }
         // 6. h += proj_down·y
-        Kernels.MatMul(w.ProjDown, y, count, output);
+        pool.MatMul(w.ProjDown, y, count, output);
         Kernels.Add(output, h);
     }
 }

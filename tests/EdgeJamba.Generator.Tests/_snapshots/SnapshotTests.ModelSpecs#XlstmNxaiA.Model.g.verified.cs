@@ -36,10 +36,10 @@ public sealed partial class XlstmNxaiAModel : LanguageModel
         : base(Spec)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        _embedding = checkpoint.Matrix("token_embedding.weight", VocabSize, HiddenSize);
+        _embedding = checkpoint.Weight("token_embedding.weight", VocabSize, HiddenSize);
         _finalNorm = checkpoint.Matrix("xlstm_block_stack.post_blocks_norm.weight", 1, HiddenSize);
         _finalNormScale = NormWeights.OnePlus(_finalNorm.Row(0));
-        _lmHead = checkpoint.Matrix("lm_head.weight", VocabSize, HiddenSize);
+        _lmHead = checkpoint.Weight("lm_head.weight", VocabSize, HiddenSize);
         _layer00 = new Layer00MLstm.Weights(checkpoint);
         _layer01 = new Layer01SLstm.Weights(checkpoint);
         _layer02 = new Layer02MLstm.Weights(checkpoint);
@@ -91,13 +91,13 @@ public sealed partial class XlstmNxaiAModel : LanguageModel
         Span<float> state = State;
         for (int t = 0; t < count; t++)
         {
-            _embedding.Row(tokens[t]).CopyTo(h.Slice(t * HiddenSize, HiddenSize));
+            _embedding.CopyRowTo(tokens[t], h.Slice(t * HiddenSize, HiddenSize));
         }
-        Layer00MLstm.Forward(h, position, count, _layer00, _s, state);
-        Layer01SLstm.Forward(h, position, count, _layer01, _s, state);
-        Layer02MLstm.Forward(h, position, count, _layer02, _s, state);
+        Layer00MLstm.Forward(h, position, count, _layer00, _s, state, Workers);
+        Layer01SLstm.Forward(h, position, count, _layer01, _s, state, Workers);
+        Layer02MLstm.Forward(h, position, count, _layer02, _s, state, Workers);
         Kernels.LayerNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNormScale, Eps, _s.X.AsSpan(0, HiddenSize));
-        Kernels.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
     }
 }
 

@@ -66,6 +66,22 @@ internal static class LogitAssert
         }
     }
 
+    /// <summary>Fails unless the two spans hold the same bits; names the first element that does not.</summary>
+    public static void Identical(string what, ReadOnlySpan<float> got, ReadOnlySpan<float> expected)
+    {
+        if (got.Length != expected.Length)
+        {
+            throw new XunitException(Invariant($"{what}: length {got.Length}, expected {expected.Length}"));
+        }
+        for (int i = 0; i < got.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]))
+            {
+                throw new XunitException(Invariant($"{what}: element {i}: got {got[i]:R}, expected {expected[i]:R} (not bit-identical)"));
+            }
+        }
+    }
+
     /// <summary>Index of the first largest element (independent of the engine's own ArgMax kernel).</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {

@@ -1,4 +1,5 @@
 using EdgeJamba.Layout;
+using EdgeJamba.Parity.Tests.ReferenceSets;
 using EdgeJamba.Runtime;
 using Xunit.Abstractions;
 using static EdgeJamba.Parity.Tests.Infrastructure.LogitAssert;
@@ -38,6 +39,31 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
         }
         Equal(what + " final state", specialized.State, generic.State, Tolerance);
         output.WriteLine(Invariant($"{what}: max abs diff {max:E3} over {c.Tokens.Length} tokens"));
+    }
+
+    /// <summary>Both engines give the same bits on 1 and 3 threads (each product split as finely as the pool allows).</summary>
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public void Logits_do_not_depend_on_the_thread_count(int index)
+    {
+        var c = fixture.Cases[index];
+        string what = $"{c.Layout.Name} [{LayoutHash.Describe(c.Layout)}]";
+        using var checkpoint = Checkpoint.Open(c.Directory);
+        using var generic = new GenericModel(c.Layout, checkpoint);
+        using var specialized = fixture.Generated.Create(c.Layout, checkpoint);
+        foreach (var model in new LanguageModel[] { generic, specialized })
+        {
+            var (decode, prefill, state) = ThreadCountTests.Run(model, c.Tokens);
+            model.SetThreads(3, minMultiplyAddsPerThread: 1);
+            model.Reset();
+            var (decode3, prefill3, state3) = ThreadCountTests.Run(model, c.Tokens);
+            for (int t = 0; t < decode.Length; t++)
+            {
+                Identical($"{what} ({model.EngineName}, 3 threads): decode logits at position {t}", decode3[t], decode[t]);
+            }
+            Identical($"{what} ({model.EngineName}, 3 threads): prefill logits", prefill3, prefill);
+            Identical($"{what} ({model.EngineName}, 3 threads): state", state3, state);
+        }
     }
 
     /// <summary>The random layouts really reach the cases they are meant to cover (a property test that drew only easy cases would prove little).</summary>

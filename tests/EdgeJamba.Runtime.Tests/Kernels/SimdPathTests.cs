@@ -53,20 +53,20 @@ public class SimdPathTests
     [MemberData(nameof(Widths))]
     public void MatVec_AtWidth_MatchesOracle(SimdWidth width) => MatVecTests.Check(width switch
     {
-        SimdWidth.Scalar => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<SimdScalar, float>(w, x, d),
-        SimdWidth.Vector128 => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd128, Vector128<float>>(w, x, d),
-        SimdWidth.Vector256 => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd256, Vector256<float>>(w, x, d),
-        _ => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd512, Vector512<float>>(w, x, d),
+        SimdWidth.Scalar => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<SimdScalar, float>(w, x, d, 0, w.Rows),
+        SimdWidth.Vector128 => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd128, Vector128<float>>(w, x, d, 0, w.Rows),
+        SimdWidth.Vector256 => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd256, Vector256<float>>(w, x, d, 0, w.Rows),
+        _ => (in Matrix w, ReadOnlySpan<float> x, Span<float> d) => MatVec<Simd512, Vector512<float>>(w, x, d, 0, w.Rows),
     });
 
     [Theory]
     [MemberData(nameof(Widths))]
     public void MatMul_AtWidth_MatchesOracle(SimdWidth width) => MatMulTests.Check(width switch
     {
-        SimdWidth.Scalar => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<SimdScalar, float>(w, x, n, d),
-        SimdWidth.Vector128 => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd128, Vector128<float>>(w, x, n, d),
-        SimdWidth.Vector256 => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd256, Vector256<float>>(w, x, n, d),
-        _ => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd512, Vector512<float>>(w, x, n, d),
+        SimdWidth.Scalar => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<SimdScalar, float>(w, x, n, d, 0, w.Rows),
+        SimdWidth.Vector128 => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd128, Vector128<float>>(w, x, n, d, 0, w.Rows),
+        SimdWidth.Vector256 => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd256, Vector256<float>>(w, x, n, d, 0, w.Rows),
+        _ => (in Matrix w, ReadOnlySpan<float> x, int n, Span<float> d) => MatMul<Simd512, Vector512<float>>(w, x, n, d, 0, w.Rows),
     });
 
     [Theory]

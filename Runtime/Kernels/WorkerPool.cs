@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace EdgeJamba.Runtime;
+
+/// <summary>
+/// Persistent threads that share the matrix products of a model: each product's output rows are split into
+/// one contiguous range per thread, the calling thread taking the first. Every row is computed by exactly the
+/// instructions <see cref="Kernels.MatVec"/> / <see cref="Kernels.MatMul"/> use on one thread, so results are
+/// bit-identical for any thread count. Created once per model; a product allocates nothing.
+/// </summary>
+/// <remarks>
+/// Hand-off: the caller publishes the job and bumps a generation counter; a worker spins on the counter for
+/// <see cref="SpinMicroseconds"/> after its last job (the gaps between the products of one token are shorter),
+/// then parks on its own event, which the caller sets only when the worker said it was parking. The caller
+/// waits for the workers by spinning on a countdown. A product too small to pay for the hand-off
+/// (<see cref="DefaultMinMultiplyAddsPerThread"/>) runs on the calling thread alone.
+/// Not thread-safe: one caller at a time, as for a model.
+/// </remarks>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    /// <summary>Multiply-adds below which a thread is not worth waking: a product runs on at most work / this threads.</summary>
+    public const int DefaultMinMultiplyAddsPerThread = 32 * 1024;
+
+    /// <summary>How long an idle worker spins before it parks.</summary>
+    public const int SpinMicroseconds = 200;
+
+    /// <summary>Output rows of a thread's range are a multiple of this (16 floats = one 64-byte cache line).</summary>
+    private const int RowAlignment = 16;
+
+    private readonly Thread[] _threads;
+    private readonly ManualResetEventSlim[] _wake;
+    private readonly int[] _parked;
+    private readonly long[] _allocated;
+    private readonly long _spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private readonly int _minMultiplyAdds;
+
+    // The job being run, written by the caller before it bumps _generation.
+    private Matrix _w;
+    private float* _x;
+    private float* _destination;
+    private int _count;
+    private int _parts;
+    private long _generation;
+    private int _pending;
+    private volatile bool _disposed;
+
+    /// <param name="threads">Threads taking part in each product, the caller's included (1 = no worker thread).</param>
+    /// <param name="minMultiplyAddsPerThread">Work below which a thread is not woken (tests lower it to split tiny models).</param>
+    public WorkerPool(int threads, int minMultiplyAddsPerThread = DefaultMinMultiplyAddsPerThread)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minMultiplyAddsPerThread, 1);
+        Threads = threads;
+        _minMultiplyAdds = minMultiplyAddsPerThread;
+        _threads = new Thread[threads - 1];
+        _wake = new ManualResetEventSlim[threads - 1];
+        _parked = new int[threads - 1];
+        _allocated = new long[threads - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            int part = i + 1;
+            _wake[i] = new ManualResetEventSlim(false);
+            _threads[i] = new Thread(() => Work(part)) { IsBackground = true, Name = "edgejamba worker " + part };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Threads taking part in each product, the caller's included.</summary>
+    public int Threads { get; }
+
+    /// <summary>Bytes the worker threads have allocated since they started, as of their last job (for allocation tests).</summary>
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _allocated.Length; i++)
+            {
+                sum += Volatile.Read(ref _allocated[i]);
+            }
+            return sum;
+        }
+    }
+
+    /// <summary><see cref="Kernels.MatVec"/> on the pool's threads: same checks, same bits.</summary>
+    public void MatVec(in Matrix w, ReadOnlySpan<float> x, Span<float> destination)
+    {
+        if (x.Length != w.Cols || destination.Length != w.Rows || Threads == 1)
+        {
+            Kernels.MatVec(w, x, destination); // checks (and throws on) the lengths
+            return;
+        }
+        Run(w, x, 1, destination);
+    }
+
+    /// <summary><see cref="Kernels.MatMul"/> on the pool's threads: same checks, same bits.</summary>
+    public void MatMul(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+    {
+        if (count < 0 || x.Length < (long)count * w.Cols || destination.Length < (long)count * w.Rows || Threads == 1)
+        {
+            Kernels.MatMul(w, x, count, destination);
+            return;
+        }
+        Run(w, x, count, destination);
+    }
+
+    /// <summary>
+    /// Streaming-read bandwidth in GB/s on this pool's threads: the best of five matrix-vector products over a
+    /// <paramref name="bytes"/>-byte matrix (the decode's own read path, with little arithmetic per byte; make it
+    /// far larger than the caches). Allocates and frees the matrix.
+    /// </summary>
+    public double MeasureReadBandwidth(int bytes)
+    {
+        const int cols = 4096;
+        int rows = Math.Max(1, bytes / sizeof(float) / cols);
+        long elements = (long)rows * cols;
+        float* data = (float*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(float)), 64);
+        try
+        {
+            new Span<float>(data, checked((int)elements)).Fill(1f / cols);
+            var w = new Matrix(data, rows, cols);
+            var x = new float[cols];
+            var y = new float[rows];
+            Array.Fill(x, 1f);
+            double best = 0;
+            for (int pass = 0; pass < 6; pass++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                MatVec(w, x, y);
+                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (pass > 0)
+                {
+                    best = Math.Max(best, elements * sizeof(float) / seconds / 1e9);
+                }
+            }
+            return best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
+        }
+    }
+
+    private void Run(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+    {
+        long work = (long)w.Rows * w.Cols * count;
+        int parts = (int)Math.Min(Math.Min(Threads, work / _minMultiplyAdds), (w.Rows + RowAlignment - 1) / RowAlignment);
+        if (parts <= 1)
+        {
+            Kernels.MatMul(w, x, count, destination);
+            return;
+        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        fixed (float* px = x, pd = destination)
+        {
+            _w = w;
+            _x = px;
+            _destination = pd;
+            _count = count;
+            _parts = parts;
+            // Every worker acknowledges every job, those without rows too, so none can lag into the next job.
+            Volatile.Write(ref _pending, _threads.Length);
+            Interlocked.Increment(ref _generation); // full fence: the job is visible before the new generation
+            for (int i = 0; i < _threads.Length; i++)
+            {
+                if (Volatile.Read(ref _parked[i]) != 0)
+                {
+                    _wake[i].Set();
+                }
+            }
+            RunPart(0);
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _pending) != 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>Rows of part <paramref name="part"/> of the current job, a multiple of <see cref="RowAlignment"/> but for the last.</summary>
+    private void RunPart(int part)
+    {
+        int rows = _w.Rows;
+        int perPart = (rows + _parts - 1) / _parts;
+        perPart = (perPart + RowAlignment - 1) / RowAlignment * RowAlignment;
+        int start = Math.Min(rows, part * perPart), end = Math.Min(rows, start + perPart);
+        if (start < end)
+        {
+            long length = (long)_count * _w.Cols, outputs = (long)_count * rows;
+            Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked((int)length)), _count, new Span<float>(_destination, checked((int)outputs)), start, end);
+        }
+    }
+
+    private void Work(int part)
+    {
+        int slot = part - 1;
+        long seen = 0;
+        while (true)
+        {
+            long generation = Volatile.Read(ref _generation);
+            if (generation == seen)
+            {
+                long spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
+                while ((generation = Volatile.Read(ref _generation)) == seen && Stopwatch.GetTimestamp() < spinUntil)
+                {
+                    Thread.SpinWait(8);
+                }
+            }
+            if (generation == seen)
+            {
+                // Park: say so (full fence), then look once more, so a caller either sees the flag and wakes us or
+                // bumped the generation before our second look.
+                _wake[slot].Reset();
+                Interlocked.Exchange(ref _parked[slot], 1);
+                if (Volatile.Read(ref _generation) == seen && !_disposed)
+                {
+                    _wake[slot].Wait();
+                }
+                Volatile.Write(ref _parked[slot], 0);
+                continue;
+            }
+            seen = generation;
+            if (_disposed)
+            {
+                return;
+            }
+            if (part < _parts)
+            {
+                RunPart(part);
+            }
+            Volatile.Write(ref _allocated[slot], GC.GetAllocatedBytesForCurrentThread());
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        Interlocked.Increment(ref _generation);
+        foreach (var wake in _wake)
+        {
+            wake.Set();
+        }
+        foreach (var thread in _threads)
+        {
+            thread.Join();
+        }
+        foreach (var wake in _wake)
+        {
+            wake.Dispose();
+        }
+    }
+}
