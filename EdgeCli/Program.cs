@@ -12,6 +12,7 @@ root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction parseError)
 {
