@@ -41,11 +41,15 @@ internal static class BuildCommand
         var source = new Option<string?>("--source") { Description = "EdgeJamba source tree (default: found above the current folder or this executable)" };
         var quant = new Option<string?>("--quant") { Description = "Projection weight format: f32 (as stored), q8_0 or ternary (post-training quantization, applied as the weights load)" };
         quant.AcceptOnlyFromAmong("f32", "q8_0", "ternary");
+        var writeManifest = new Option<bool>("--write-manifest")
+        {
+            Description = "Only write DIR/edgejamba-embed.json (hashes of the model files), so that publishing EdgeCli with -p:EdgeJambaEmbedDir=DIR embeds the folder as it is (the default model ships this way)",
+        };
         var keep = new Option<bool>("--keep-build") { Description = "Keep the build folder (spec, staged files, dotnet log) and print its path" };
         var context = Cli.ContextOption();
         var command = new Command("build", "Compile an executable specialized for a model folder, optionally with the model inside it")
         {
-            model, embed, isa, rid, quant, output, source, keep, context,
+            model, embed, isa, rid, quant, output, source, keep, context, writeManifest,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -55,9 +59,21 @@ internal static class BuildCommand
             {
                 throw new UsageException($"--isa {instructionSet} is an x86-64 instruction set; it does not apply to --rid {targetRid}");
             }
-            string sourceRoot = FindSource(parse.GetValue(source));
             var files = ModelFiles.FromDirectory(parse.GetValue(model)!);
             string directory = files.Name;
+            if (parse.GetValue(writeManifest))
+            {
+                using (Checkpoint.Open(files))
+                {
+                    // The folder must load before it is declared fit to embed.
+                }
+                var names = ModelFileNamesIn(directory);
+                string manifest = Path.Combine(directory, EmbeddedModel.ManifestFile);
+                EmbeddedModel.WriteManifest(directory, names, files.ModelName, manifest);
+                Console.Error.WriteLine($"edgejamba: wrote {manifest} ({names.Count} files: {string.Join(", ", names)})");
+                return Cli.Ok;
+            }
+            string sourceRoot = FindSource(parse.GetValue(source));
 
             Step(1, $"reading {directory}");
             var layout = ModelLoader.ReadLayout(files, parse.GetValue(context));
@@ -156,10 +172,7 @@ internal static class BuildCommand
     private static long Stage(string modelDirectory, string spec, string embedDirectory, string name)
     {
         Directory.CreateDirectory(embedDirectory);
-        var names = ModelFileNames.Concat(Directory.GetFiles(modelDirectory, "*.safetensors").Select(Path.GetFileName).OfType<string>())
-            .Where(f => f != RandomCheckpoint.SpecFileName && File.Exists(Path.Combine(modelDirectory, f)))
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
+        var names = ModelFileNamesIn(modelDirectory).Where(f => f != RandomCheckpoint.SpecFileName).ToList();
         foreach (string file in names)
         {
             File.CreateSymbolicLink(Path.Combine(embedDirectory, file), Path.GetFullPath(Path.Combine(modelDirectory, file)));
@@ -169,6 +182,13 @@ internal static class BuildCommand
         EmbeddedModel.WriteManifest(embedDirectory, names, name, Path.Combine(embedDirectory, EmbeddedModel.ManifestFile));
         return names.Sum(f => new FileInfo(Path.Combine(embedDirectory, f)).Length);
     }
+
+    /// <summary>The files of <paramref name="modelDirectory"/> the runtime reads (the ones to embed), in ordinal order.</summary>
+    private static List<string> ModelFileNamesIn(string modelDirectory) =>
+        [.. ModelFileNames.Concat(Directory.GetFiles(modelDirectory, "*.safetensors").Select(Path.GetFileName).OfType<string>())
+            .Where(f => File.Exists(Path.Combine(modelDirectory, f)))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)];
 
     /// <summary>Runs dotnet with its output in <paramref name="log"/>, printing a line on stderr every 20 s so a long compile shows it is alive.</summary>
     private static int RunDotnet(List<string> arguments, string log)

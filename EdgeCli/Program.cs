@@ -14,6 +14,7 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(BuildCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -517,7 +517,8 @@ static partial class SpecReader
         "unsafe", "ushort", "using", "virtual", "void", "volatile", "while", "EdgeJamba",
     };
 
-    private static bool IsIdentifier(string name)
+    /// <summary>Whether <paramref name="name"/> can name a model: a C# identifier of at most 64 ASCII letters, digits and '_', not a keyword.</summary>
+    public static bool IsIdentifier(string name)
     {
         if (System.Array.IndexOf(s_keywords, name) >= 0)
         {

@@ -443,7 +443,8 @@ public static class HfConfigImporter
     {
         var chars = modelName.Where(ch => ch < 128 && char.IsLetterOrDigit(ch)).ToArray();
         string name = new(chars);
-        return name.Length == 0 || char.IsDigit(name[0]) ? "Model" + name : name;
+        // A folder named after a C# keyword (e.g. ModelSpecs/default) gets the same prefix as one starting with a digit.
+        return Spec.SpecReader.IsIdentifier(name) || name.Length > 64 ? name : "Model" + name;
     }
 
     /// <summary>Typed reads of config fields with HF defaults; wrong types name the field.</summary>
