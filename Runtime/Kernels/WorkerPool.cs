@@ -196,6 +196,9 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         int slot = part - 1;
         long seen = 0;
+        // ManualResetEventSlim allocates its lock object on its first blocking wait: make that happen now, at start-up
+        // (1 ms, never set at this point), not on the first park in the middle of a decode (zero allocation per token).
+        _wake[slot].Wait(1);
         while (true)
         {
             long generation = Volatile.Read(ref _generation);

@@ -82,7 +82,7 @@ public sealed class BuildTests(AotBinary binary)
         var unknownIsa = binary.Run(null, "build", "--model", "/nonexistent/model", "--isa", "x86-x64-v4");
         Assert.Equal(2, unknownIsa.ExitCode);
 
-        var noSource = binary.Run(null, "build", "--model", "/nonexistent/model", "--source", "/");
+        var noSource = binary.Run(null, "build", "--model", binary.TempDirectory, "--source", "/");
         Assert.Equal(1, noSource.ExitCode);
         Assert.Contains("--source /: not an EdgeJamba source tree", noSource.StdErr, StringComparison.Ordinal);
     }

@@ -55,6 +55,12 @@ public sealed class SixteenBitWeightTests(RandomModelsFixture fixture) : IClassF
             Close(what + " (specialized)", t, specialized.Forward(c.Tokens[t], t), want, tolerance, argmaxMustMatch: true);
         }
         // The products' weights (the embedding table among them) are not widened at load; only what other kernels read is.
+        // (Quantized projections are converted at load by design, into memory the checkpoint owns: this bound is for
+        // dense layouts; their logits are checked above all the same.)
+        if (c.Layout.Projections != ProjectionFormat.Dense)
+        {
+            return;
+        }
         long all = LayoutTensors.All(c.Layout).Sum(t => (long)t.Rows * t.Cols * sizeof(float));
         long embedding = (long)c.Layout.VocabSize * c.Layout.HiddenSize * sizeof(float);
         Assert.True(packedCheckpoint.OwnedBytes <= all - embedding,
