@@ -127,8 +127,7 @@ internal sealed class RequestRunner(LoadedModel loaded, ITextTokenizer tokenizer
     {
         if (line.Bytes is not { } bytes)
         {
-            throw new EdgeJambaException(string.Create(CultureInfo.InvariantCulture,
-                $"longer than {MaxLineBytes} bytes, more than the context of {loaded.Layout.MaxContext} tokens can hold; shorten it, raise --ctx, or pass --keep-tail"));
+            throw TooLong();
         }
         try
         {
@@ -144,14 +143,14 @@ internal sealed class RequestRunner(LoadedModel loaded, ITextTokenizer tokenizer
     /// <summary>Reads one JSONL request; its <c>id</c>, if any, is echoed into <paramref name="result"/> at once.</summary>
     private (string Prompt, SamplerOptions Sampling, GenerationOptions Generation) Parse(InputLine line, Utf8JsonWriter result)
     {
-        if (line.Bytes is null)
+        if (line.Bytes is not { } bytes)
         {
-            Decode(line); // throws: too long
+            throw TooLong();
         }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(line.Bytes);
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
@@ -216,6 +215,9 @@ internal sealed class RequestRunner(LoadedModel loaded, ITextTokenizer tokenizer
             return (prompt, options, generation with { MaxTokens = maxTokens, Stops = stops });
         }
     }
+
+    private EdgeJambaException TooLong() => new(string.Create(CultureInfo.InvariantCulture,
+        $"longer than {MaxLineBytes} bytes, more than the context of {loaded.Layout.MaxContext} tokens can hold; shorten it, raise --ctx, or pass --keep-tail"));
 
     private static float Number(JsonElement root, string name, float fallback) =>
         !root.TryGetProperty(name, out JsonElement value) ? fallback

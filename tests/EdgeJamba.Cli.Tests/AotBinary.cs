@@ -31,7 +31,8 @@ public sealed class AotBinary : IDisposable
 
     public ProcessResult Run(string? stdin, params string[] args) => RunProcess(Path_, args, stdin, TimeSpan.FromMinutes(2));
 
-    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string? stdin, TimeSpan timeout, string? workingDirectory = null)
+    /// <summary>How the tests start a process: stdin, stdout and stderr redirected, UTF-8 text, no shell.</summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -47,6 +48,12 @@ public sealed class AotBinary : IDisposable
         {
             info.ArgumentList.Add(a);
         }
+        return info;
+    }
+
+    public static ProcessResult RunProcess(string file, IEnumerable<string> args, string? stdin, TimeSpan timeout, string? workingDirectory = null)
+    {
+        var info = StartInfo(file, args, workingDirectory);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

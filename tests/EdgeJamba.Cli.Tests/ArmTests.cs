@@ -74,25 +74,7 @@ public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBi
     public void Arm64_Logits_MatchTheReferenceSet(string set)
     {
         Skip.If(arm.Missing is not null, arm.Missing);
-        string folder = SharedData.RequireDirectory("reference/" + set);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
-        var root = manifest.RootElement;
-        string tokens = string.Join(',', root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
-        double tolerance = root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble();
-        string output = Path.Combine(arm.TempDirectory, set + ".f32");
-
-        var result = arm.Run(null, "logits", "--model", Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), "--tokens", tokens, "--out", output);
-
-        Assert.True(result.ExitCode == 0, result.StdErr);
-        var got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output));
-        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "logits.f32")));
-        Assert.Equal(expected.Length, got.Length);
-        double worst = 0;
-        for (int i = 0; i < got.Length; i++)
-        {
-            worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
-        }
-        Assert.True(worst <= tolerance, $"{set} on arm64: max |diff| {worst} > {tolerance}");
+        ReferenceLogits.AssertMatch(set, Path.Combine(arm.TempDirectory, set + ".f32"), args => arm.Run(null, args), "on arm64");
     }
 
     [SkippableFact]

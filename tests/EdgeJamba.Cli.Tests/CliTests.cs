@@ -31,29 +31,9 @@ public sealed class CliTests(AotBinary binary)
     [InlineData("mamba-untied", "generic")]
     [InlineData("bitnet-tied", "specialized")]
     [InlineData("bitnet-untied", "generic")]
-    public void Logits_MatchTheReferenceSet(string set, string engine)
-    {
-        string folder = SharedData.RequireDirectory("reference/" + set);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
-        var root = manifest.RootElement;
-        string tokens = string.Join(',', root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
-        double tolerance = root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble();
-        string output = Path.Combine(binary.TempDirectory, set + "-" + engine + ".f32");
-
-        var result = binary.Run(null, "logits", "--model", Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), "--tokens", tokens,
-            "--out", output, "--engine", engine);
-
-        Assert.True(result.ExitCode == 0, result.StdErr);
-        var got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output));
-        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "logits.f32")));
-        Assert.Equal(expected.Length, got.Length);
-        double worst = 0;
-        for (int i = 0; i < got.Length; i++)
-        {
-            worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
-        }
-        Assert.True(worst <= tolerance, $"{set} on the {engine} engine: max |diff| {worst} > {tolerance}");
-    }
+    public void Logits_MatchTheReferenceSet(string set, string engine) =>
+        ReferenceLogits.AssertMatch(set, Path.Combine(binary.TempDirectory, set + "-" + engine + ".f32"), args => binary.Run(null, args),
+            $"on the {engine} engine", "--engine", engine);
 
     [SkippableFact]
     public void Import_with_quant_writes_the_projection_format_and_refuses_one_the_family_cannot_take()

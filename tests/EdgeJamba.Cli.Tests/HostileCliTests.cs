@@ -326,23 +326,7 @@ public sealed partial class HostileCliTests(AotBinary binary)
         Assert.DoesNotContain("internal error", result.StdErr, StringComparison.Ordinal);
     }
 
-    private ProcessStartInfo StartInfo(params string[] args)
-    {
-        var info = new ProcessStartInfo(binary.Path_)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            UseShellExecute = false,
-        };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        return info;
-    }
+    private ProcessStartInfo StartInfo(params string[] args) => AotBinary.StartInfo(binary.Path_, args);
 
     private ProcessResult RunBytes(byte[] stdin, params string[] args)
     {
