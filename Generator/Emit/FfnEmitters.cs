@@ -135,47 +135,63 @@ internal sealed class MoeEmitter : PartEmitter
 
     public override void Forward(SourceWriter w, ref int step)
     {
-        w.Line("Span<float> router = s.Router.AsSpan(0, Experts);");
-        w.Line("Span<int> chosen = s.Chosen.AsSpan(0, TopK);");
-        w.Line("Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);");
-        w.Line("Span<float> up = s.Up.AsSpan(0, IntermediateSize);");
-        w.Line("Span<float> expertOut = output[..HiddenSize];");
-        w.Line("// " + (step++).ToString(System.Globalization.CultureInfo.InvariantCulture) + ". per token: p = softmax(router·x) over all Experts; chosen = the TopK largest;");
-        w.Line("//    h += Σ over chosen e of " + (_e.Renormalize ? "(p_e / Σ chosen p)" : "p_e (not renormalized)") + " · down_e(" +
-            _e.Activation.ToString().ToLowerInvariant() + "(gate_e·x) ⊙ up_e·x); only the chosen experts' weights are read");
+        string activation = _e.Activation.ToString().ToLowerInvariant();
+        w.Line("Span<float> router = s.Router.AsSpan(0, count * Experts);");
+        w.Line("Span<int> chosen = s.Chosen.AsSpan(0, count * TopK);");
+        w.Line("Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);");
+        w.Line("Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);");
+        w.Line(Step(ref step, "p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first"));
+        w.Line("pool.MatMul(w.Router, x, count, router);");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
-            w.Line("Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);");
-            w.Line("Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);");
-            w.Line("pool.MatVec(w.Router, xt, router);");
-            w.Line("Kernels.Softmax(router);");
-            w.Line("Kernels.TopK(router, chosen);");
+            w.Line("Span<float> p = router.Slice(t * Experts, Experts);");
+            w.Line("Kernels.Softmax(p);");
+            w.Line("Kernels.TopK(p, chosen.Slice(t * TopK, TopK));");
+        }
+        w.Line(Step(ref step, "expert by expert, over the n tokens that chose it (their rows of x gathered): down_e(" + activation + "(gate_e·x) ⊙ up_e·x),"));
+        w.Line("//    one product per matrix, row i into its token's slot of expertOut [count, TopK, HiddenSize]; only chosen experts' weights are read");
+        using (w.Block("for (int e = 0; e < Experts; e++)"))
+        {
+            w.Line("int n = 0;");
+            using (w.Block("for (int slot = 0; slot < chosen.Length; slot++)"))
+            {
+                using (w.Block("if (chosen[slot] == e)"))
+                {
+                    w.Line("x.Slice(slot / TopK * HiddenSize, HiddenSize).CopyTo(gathered.Slice(n * HiddenSize, HiddenSize));");
+                    w.Line("s.Slots[n++] = slot;");
+                }
+            }
+            using (w.Block("if (n == 0)"))
+            {
+                w.Line("continue;");
+            }
+            w.Line("Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);");
+            w.Line("Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);");
+            Project(w, "w.ExpertGate[e]", "gathered", "HiddenSize", "gate", count: "n");
+            Project(w, "w.ExpertUp[e]", "gathered", "HiddenSize", "up", quantized: true, count: "n");
+            w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
+            Project(w, "w.ExpertDown[e]", "gate", "IntermediateSize", "output", count: "n");
+            using (w.Block("for (int i = 0; i < n; i++)"))
+            {
+                w.Line("output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));");
+            }
+        }
+        w.Line(Step(ref step, "h += Σ over each token's chosen e, largest first, of " + (_e.Renormalize ? "(p_e / Σ chosen p)" : "p_e (not renormalized)") + " · its expert output"));
+        using (w.Block("for (int t = 0; t < count; t++)"))
+        {
+            w.Line("Span<float> p = router.Slice(t * Experts, Experts);");
             if (_e.Renormalize)
             {
                 w.Line("float total = 0f;");
-                using (w.Block("foreach (int e in chosen)"))
+                using (w.Block("for (int choice = 0; choice < TopK; choice++)"))
                 {
-                    w.Line("total += router[e];");
+                    w.Line("total += p[chosen[(t * TopK) + choice]];");
                 }
             }
-            using (w.Block("foreach (int e in chosen)"))
+            using (w.Block("for (int choice = 0; choice < TopK; choice++)"))
             {
-                if (Quantized)
-                {
-                    // The down projection's input overwrites the int8 scratch: x is quantized again for each expert.
-                    Project(w, "w.ExpertGate[e]", "xt", "HiddenSize", "gate", count: "1");
-                    Project(w, "w.ExpertUp[e]", "xt", "HiddenSize", "up", quantized: true, count: "1");
-                    w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-                    Project(w, "w.ExpertDown[e]", "gate", "IntermediateSize", "expertOut", count: "1");
-                }
-                else
-                {
-                    w.Line("pool.MatVec(w.ExpertGate[e], xt, gate);");
-                    w.Line("pool.MatVec(w.ExpertUp[e], xt, up);");
-                    w.Line("Kernels.GatedActivation(Activation." + _e.Activation + ", gate, up, gate);");
-                    w.Line("pool.MatVec(w.ExpertDown[e], gate, expertOut);");
-                }
-                w.Line("Kernels.AddScaled(expertOut, " + (_e.Renormalize ? "router[e] / total" : "router[e]") + ", ht);");
+                w.Line("int slot = (t * TopK) + choice;");
+                w.Line("Kernels.AddScaled(expertOut.Slice(slot * HiddenSize, HiddenSize), p[chosen[slot]]" + (_e.Renormalize ? " / total" : "") + ", h.Slice(t * HiddenSize, HiddenSize));");
             }
         }
     }

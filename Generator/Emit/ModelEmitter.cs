@@ -340,14 +340,15 @@ internal static class ModelEmitter
                 w.Line("public readonly float[] " + name + " = new float[" + Int(length) + "]; // " + comment);
                 floats += length;
             }
-            w.Line("public readonly int[] Chosen = new int[" + Int(sizes.TopK) + "]; // chosen experts");
+            w.Line("public readonly int[] Chosen = new int[" + Int(sizes.Chosen) + "]; // each token's chosen experts [Chunk, TopK]");
+            w.Line("public readonly int[] Slots = new int[" + Int(sizes.Slots) + "]; // the chosen-expert slot of each row gathered for one expert");
             if (sizes.Int8 > 0)
             {
                 w.Line("public readonly sbyte[] Xq = new sbyte[" + Int(sizes.Int8) + "]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]");
             }
             w.Line();
             w.Line("/// <summary>Bytes of all the buffers above.</summary>");
-            w.Line("public const long Bytes = " + Int((floats * 4) + (sizes.TopK * 4L) + sizes.Int8) + ";");
+            w.Line("public const long Bytes = " + Int((floats * 4) + ((sizes.Chosen + sizes.Slots) * 4L) + sizes.Int8) + ";");
         }
         return w.ToString();
     }
@@ -395,7 +396,11 @@ internal sealed class ScratchSizes
 
     public List<(string Name, long Length, string Comment)> Floats { get; } = new List<(string, long, string)>();
 
-    public int TopK { get; private set; }
+    /// <summary>Ints of the chosen experts, <c>Chunk · TopK</c>.</summary>
+    public int Chosen { get; private set; }
+
+    /// <summary>Ints of the slots of the rows gathered for one expert: <c>Chunk</c> with experts, else 0.</summary>
+    public int Slots { get; private set; }
 
     /// <summary>Int8 codes of a quantized projection's input: Chunk rows of the widest input padded to whole 128-column blocks; 0 for dense models.</summary>
     public long Int8 { get; private set; }
@@ -443,7 +448,7 @@ internal sealed class ScratchSizes
                     break;
             }
         }
-        var s = new ScratchSizes { TopK = topK };
+        var s = new ScratchSizes { Chosen = Chunk * topK, Slots = experts > 0 ? Chunk : 0 };
         s.Floats.Add(("H", Chunk * (long)layout.HiddenSize, "residual stream [Chunk, HiddenSize]"));
         s.Floats.Add(("X", Chunk * (long)layout.HiddenSize, "normed input of the current half-layer"));
         s.Floats.Add(("Out", Chunk * (long)layout.HiddenSize, "output of the current half-layer before the residual add"));
@@ -461,7 +466,9 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Recurrent", recurrent, "sLSTM recurrent term of one token"));
         s.Floats.Add(("Gate", Chunk * (long)ffn, "feed-forward gate"));
         s.Floats.Add(("Up", Chunk * (long)ffn, "feed-forward up"));
-        s.Floats.Add(("Router", experts, "router probabilities"));
+        s.Floats.Add(("Router", Chunk * (long)experts, "router probabilities [Chunk, Experts]"));
+        s.Floats.Add(("Gathered", experts > 0 ? Chunk * (long)layout.HiddenSize : 0, "rows of x of the tokens that chose one expert"));
+        s.Floats.Add(("ExpertOut", Chunk * (long)topK * layout.HiddenSize, "each token's chosen experts' outputs [Chunk, TopK, HiddenSize]"));
         s.Floats.Add(("Logits", layout.VocabSize, "output logits"));
         if (layout.Projections != ProjectionFormat.Dense)
         {

@@ -20,8 +20,9 @@ public sealed class GenericModel : LanguageModel
     public const int Chunk = 32;
 
     // Activations for up to Chunk tokens, row-major [token, width], sized for the widest layer (llama2.c's RunState).
-    private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _qkv, _gates, _recurrent, _gate, _up, _router, _logits;
-    private readonly int[] _experts;
+    private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _qkv, _gates, _recurrent, _gate, _up, _router, _gathered, _expertOut, _logits;
+    // MoE: each token's chosen experts [Chunk, top-k], and the chosen slot of each row gathered for one expert.
+    private readonly int[] _experts, _slots;
 
     // Int8 codes of the input of a quantized projection [Chunk, padded width] and their scales (per token, or per q8_0 block).
     private readonly sbyte[] _xq;
@@ -98,8 +99,11 @@ public sealed class GenericModel : LanguageModel
         _recurrent = new float[maxRecurrent];
         _gate = new float[Chunk * maxFfn];
         _up = new float[Chunk * maxFfn];
-        _router = new float[maxExperts];
-        _experts = new int[maxTopK];
+        _router = new float[Chunk * maxExperts];
+        _gathered = new float[maxExperts > 0 ? Chunk * d : 0];
+        _expertOut = new float[Chunk * maxTopK * d];
+        _experts = new int[Chunk * maxTopK];
+        _slots = new int[maxExperts > 0 ? Chunk : 0];
         _logits = new float[layout.VocabSize];
         bool quantized = layout.Projections != ProjectionFormat.Dense;
         int widest = Math.Max(Math.Max(d, maxInner), Math.Max(maxQuery, maxFfn));
@@ -112,8 +116,8 @@ public sealed class GenericModel : LanguageModel
     public override long ScratchBytes =>
         sizeof(float) * ((long)_h.Length + _x.Length + _out.Length + _q.Length + _attention.Length + _scores.Length + _xz.Length + _xc.Length +
             _dbc.Length + _dtRaw.Length + _dt.Length + _y.Length + _qkv.Length + _gates.Length + _recurrent.Length + _gate.Length + _up.Length +
-            _router.Length + _logits.Length + _xqScales.Length) +
-        (sizeof(int) * (long)_experts.Length) + _xq.Length;
+            _router.Length + _gathered.Length + _expertOut.Length + _logits.Length + _xqScales.Length) +
+        (sizeof(int) * ((long)_experts.Length + _slots.Length)) + _xq.Length;
 
     public override ReadOnlySpan<float> Forward(int token, int position)
     {
@@ -555,46 +559,75 @@ public sealed class GenericModel : LanguageModel
         Project(w.Down, w.QuantDown, w.DownBias, g, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 
-    /// <summary>h += Σ over each token's top-k experts of p_e · Expert_e(x); p renormalized over the k when the family does.</summary>
+    /// <summary>
+    /// h += Σ over each token's top-k experts (largest first) of p_e · Expert_e(x), p renormalized over the k when the family
+    /// does. Expert by expert, the rows of the tokens that chose it are gathered and go through its matrices as one product
+    /// each, so a prompt reads each chosen expert once per pass rather than once per token.
+    /// </summary>
     private void Moe(MoeLayout e, LayerWeights w, int n)
     {
-        int d = Layout.HiddenSize, size = e.IntermediateSize;
-        var router = _router.AsSpan(0, e.Experts);
-        var chosen = _experts.AsSpan(0, e.TopK);
-        var gate = _gate.AsSpan(0, size);
-        var up = _up.AsSpan(0, size);
-        var output = _out.AsSpan(0, d);
+        int d = Layout.HiddenSize, size = e.IntermediateSize, k = e.TopK;
+        var router = _router.AsSpan(0, n * e.Experts);
+        var chosen = _experts.AsSpan(0, n * k);
+        Workers.MatMul(w.Router, _x.AsSpan(0, n * d), n, router);
         for (int t = 0; t < n; t++)
         {
-            var x = _x.AsSpan(t * d, d);
-            var h = _h.AsSpan(t * d, d);
-            Workers.MatVec(w.Router, x, router);
-            Kernels.Softmax(router);
-            Kernels.TopK(router, chosen);
-            float total = 0;
-            foreach (int expert in chosen)
+            var p = router.Slice(t * e.Experts, e.Experts);
+            Kernels.Softmax(p);
+            Kernels.TopK(p, chosen.Slice(t * k, k));
+        }
+        for (int expert = 0; expert < e.Experts; expert++)
+        {
+            int rows = 0;
+            for (int slot = 0; slot < chosen.Length; slot++)
             {
-                total += router[expert];
+                if (chosen[slot] == expert)
+                {
+                    _x.AsSpan(slot / k * d, d).CopyTo(_gathered.AsSpan(rows * d, d));
+                    _slots[rows++] = slot;
+                }
             }
-            foreach (int expert in chosen)
+            if (rows == 0)
             {
-                if (w.Quantized)
-                {
-                    QuantizeInput(x, d, 1);
-                    QuantizedProduct(w.QuantExpertGate[expert], 1, gate);
-                    QuantizedProduct(w.QuantExpertUp[expert], 1, up);
-                    Kernels.GatedActivation(e.Activation, gate, up, gate);
-                    QuantizeInput(gate, size, 1);
-                    QuantizedProduct(w.QuantExpertDown[expert], 1, output);
-                }
-                else
-                {
-                    Workers.MatVec(w.ExpertGate[expert], x, gate);
-                    Workers.MatVec(w.ExpertUp[expert], x, up);
-                    Kernels.GatedActivation(e.Activation, gate, up, gate);
-                    Workers.MatVec(w.ExpertDown[expert], gate, output);
-                }
-                Kernels.AddScaled(output, e.Renormalize ? router[expert] / total : router[expert], h);
+                continue;
+            }
+            var gathered = _gathered.AsSpan(0, rows * d);
+            var gate = _gate.AsSpan(0, rows * size);
+            var up = _up.AsSpan(0, rows * size);
+            var output = _out.AsSpan(0, rows * d);
+            if (w.Quantized)
+            {
+                QuantizeInput(gathered, d, rows);
+                QuantizedProduct(w.QuantExpertGate[expert], rows, gate);
+                QuantizedProduct(w.QuantExpertUp[expert], rows, up);
+                Kernels.GatedActivation(e.Activation, gate, up, gate);
+                QuantizeInput(gate, size, rows);
+                QuantizedProduct(w.QuantExpertDown[expert], rows, output);
+            }
+            else
+            {
+                Workers.MatMul(w.ExpertGate[expert], gathered, rows, gate);
+                Workers.MatMul(w.ExpertUp[expert], gathered, rows, up);
+                Kernels.GatedActivation(e.Activation, gate, up, gate);
+                Workers.MatMul(w.ExpertDown[expert], gate, rows, output);
+            }
+            for (int i = 0; i < rows; i++)
+            {
+                output.Slice(i * d, d).CopyTo(_expertOut.AsSpan(_slots[i] * d, d));
+            }
+        }
+        for (int t = 0; t < n; t++)
+        {
+            var p = router.Slice(t * e.Experts, e.Experts);
+            float total = 0;
+            for (int j = 0; j < k; j++)
+            {
+                total += p[chosen[(t * k) + j]];
+            }
+            for (int j = 0; j < k; j++)
+            {
+                int slot = (t * k) + j;
+                Kernels.AddScaled(_expertOut.AsSpan(slot * d, d), e.Renormalize ? p[chosen[slot]] / total : p[chosen[slot]], _h.AsSpan(t * d, d));
             }
         }
     }

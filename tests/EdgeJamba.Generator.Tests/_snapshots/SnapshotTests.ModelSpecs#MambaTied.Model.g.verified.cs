@@ -119,9 +119,12 @@ internal sealed class Scratch
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
     public readonly float[] Gate = new float[0]; // feed-forward gate
     public readonly float[] Up = new float[0]; // feed-forward up
-    public readonly float[] Router = new float[0]; // router probabilities
+    public readonly float[] Router = new float[0]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[0]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[0]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[256]; // output logits
-    public readonly int[] Chosen = new int[0]; // chosen experts
+    public readonly int[] Chosen = new int[0]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 112640;
