@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.Intrinsics;
 using EdgeJamba.Generated;
 using EdgeJamba.Layout;
+using EdgeJamba.Runtime;
 
 namespace EdgeJamba.Cli;
 
@@ -20,7 +21,7 @@ internal static class InfoCommand
             var o = Console.Out;
             string isa = Vector512.IsHardwareAccelerated ? "512-bit vectors" : Vector256.IsHardwareAccelerated ? "256-bit vectors" :
                 Vector128.IsHardwareAccelerated ? "128-bit vectors" : "scalar";
-            o.WriteLine($"kernels: {isa} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
+            o.WriteLine($"kernels: {isa} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); int8 dot: {Kernels.Int8DotPath}");
             o.WriteLine("compiled-in layouts:");
             foreach (var layout in GeneratedModels.All)
             {

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace EdgeJamba.Runtime;
@@ -59,7 +60,8 @@ public static partial class Kernels
     /// <summary>
     /// BitLinear product of a ternary weight with a batch of int8-quantized tokens:
     /// <c>destination[t, r] = (Σ_c W[r, c] · q[t, c]) · w.Scale · scales[t]</c>, the sum exact in int32 and made of additions and
-    /// subtractions of activations only (no multiplication by a weight).
+    /// subtractions of activations only (no multiplication by a weight; Arm's <c>sdot</c>, where present, takes the weights as
+    /// bytes in {−1, 0, 1}).
     /// </summary>
     /// <param name="w">The weight, <c>[Rows, Cols]</c>.</param>
     /// <param name="x">The codes from <see cref="QuantizeInt8Rows"/>, rows of <c>w.PaddedCols</c>, each in [−127, 127].</param>
@@ -93,6 +95,10 @@ public static partial class Kernels
         if (Avx2.IsSupported)
         {
             return TernaryDotAvx2(row, x);
+        }
+        if (Dp.IsSupported)
+        {
+            return TernaryDotSdot(row, x);
         }
         if (Vector128.IsHardwareAccelerated)
         {
@@ -149,6 +155,36 @@ public static partial class Kernels
             acc += blockLow + blockHigh;
         }
         return Vector128.Sum(acc);
+    }
+
+    /// <summary>
+    /// Arm dot product (<c>SDOT</c>, Armv8.2+ with FEAT_DotProd): per 16 codes, shift and mask give the weights (code − 1, in
+    /// {−1, 0, 1}) as bytes, and one <c>sdot</c> adds four weight × activation products into each 32-bit lane.
+    /// </summary>
+    internal static int TernaryDotSdot(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x)
+    {
+        ref byte w = ref MemoryMarshal.GetReference(row);
+        ref sbyte a = ref MemoryMarshal.GetReference(x);
+        var three = Vector128.Create((byte)3);
+        var ones = Vector128.Create((sbyte)1);
+        var acc = Vector128<int>.Zero;
+        for (int k = 0; k < row.Length; k += TernaryMatrix.BlockBytes)
+        {
+            for (int half = 0; half < 2; half++)
+            {
+                var packed = Vector128.LoadUnsafe(ref w, (nuint)(k + (16 * half)));
+                ref sbyte xs = ref Unsafe.Add(ref a, (4 * k) + (16 * half));
+                acc = Dp.DotProduct(acc, Weights(packed, 0), Vector128.LoadUnsafe(ref xs));
+                acc = Dp.DotProduct(acc, Weights(packed, 2), Vector128.LoadUnsafe(ref xs, 32));
+                acc = Dp.DotProduct(acc, Weights(packed, 4), Vector128.LoadUnsafe(ref xs, 64));
+                acc = Dp.DotProduct(acc, Weights(packed, 6), Vector128.LoadUnsafe(ref xs, 96));
+            }
+        }
+        return Vector128.Sum(acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector128<sbyte> Weights(Vector128<byte> packed, [ConstantExpected] byte shift) =>
+            (Vector128.ShiftRightLogical(packed, shift) & three).AsSByte() - ones;
     }
 
     /// <summary>

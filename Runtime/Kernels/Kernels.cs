@@ -1,5 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeJamba.Runtime;
 
@@ -17,6 +20,13 @@ namespace EdgeJamba.Runtime;
 /// </remarks>
 public static partial class Kernels
 {
+    /// <summary>
+    /// The integer dot product the q8_0 and ternary × int8 kernels run on this CPU, chosen at run time in the same order
+    /// as their dispatch: <c>avx2</c>, <c>sdot</c> (Arm FEAT_DotProd), <c>neon</c> or <c>sse</c> (128-bit), or <c>scalar</c>.
+    /// </summary>
+    public static string Int8DotPath =>
+        Avx2.IsSupported ? "avx2" : Dp.IsSupported ? "sdot" : !Vector128.IsHardwareAccelerated ? "scalar" : AdvSimd.IsSupported ? "neon" : "sse";
+
     private static void RequireLength(ReadOnlySpan<float> span, int expected, [CallerArgumentExpression(nameof(span))] string name = "")
     {
         if (span.Length != expected)

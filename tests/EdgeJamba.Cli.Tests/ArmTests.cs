@@ -12,6 +12,7 @@ public sealed class ArmBinary : IDisposable
 {
     private const string Linker = "/usr/bin/aarch64-linux-gnu-gcc";
     internal const string Qemu = "/usr/bin/qemu-aarch64-static";
+    internal const string Sysroot = "/usr/aarch64-linux-gnu";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "edgejamba-arm64-" + Environment.ProcessId);
 
     public ArmBinary()
@@ -38,8 +39,12 @@ public sealed class ArmBinary : IDisposable
 
     public string TempDirectory => _root;
 
-    public ProcessResult Run(string? stdin, params string[] args) =>
-        AotBinary.RunProcess(Qemu, ["-L", "/usr/aarch64-linux-gnu", Executable, .. args], stdin, TimeSpan.FromMinutes(5));
+    /// <summary>Runs the binary on qemu's <c>max</c> CPU (every Arm extension qemu has, the dot product included).</summary>
+    public ProcessResult Run(string? stdin, params string[] args) => RunOn("max", stdin, args);
+
+    /// <summary>Runs the binary on one of qemu's CPU models, e.g. <c>cortex-a72</c> (Raspberry Pi 4: Armv8.0, no dot product).</summary>
+    public ProcessResult RunOn(string cpu, string? stdin, params string[] args) =>
+        AotBinary.RunProcess(Qemu, ["-cpu", cpu, "-L", Sysroot, Executable, .. args], stdin, TimeSpan.FromMinutes(5));
 
     public void Dispose()
     {
@@ -64,6 +69,72 @@ public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBi
         var info = arm.Run(null, "info");
         Assert.True(info.ExitCode == 0, info.StdErr);
         Assert.Contains("128-bit vectors (Arm64)", info.StdOut, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData("cortex-a72", "neon")] // Raspberry Pi 4: Armv8.0-A, no dot product
+    [InlineData("cortex-a76", "sdot")] // Raspberry Pi 5: Armv8.2-A with FEAT_DotProd
+    public void Arm64_OneBinary_PicksTheInt8DotProduct_ByTheCpu(string cpu, string path)
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        var info = arm.RunOn(cpu, null, "info");
+        Assert.True(info.ExitCode == 0, info.StdErr);
+        Assert.Contains("kernels: 128-bit vectors (Arm64); int8 dot: " + path, info.StdOut, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The int8 kernels on Arm, with SDOT (cortex-a76) and without (cortex-a72, the AdvSimd fallback): the same logits bit for bit
+    /// (the integer sums are exact and both add the blocks in the same order), and the x64 build's within the set's tolerance.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("bitnet-untied", null)] // ternary as stored
+    [InlineData("llama-gqa", "q8_0")]
+    [InlineData("jamba-tiny-a", "ternary")]
+    public void Arm64_QuantizedLogits_WithAndWithoutSdot_AreIdentical_AndMatchTheX64Build(string name, string? quant)
+    {
+        Skip.If(arm.Missing is not null, arm.Missing);
+        var set = ReferenceLogits.Load(name);
+        string model = set.Model;
+        string work = Path.Combine(arm.TempDirectory, $"{name}-{quant ?? "stored"}");
+        Directory.CreateDirectory(work);
+        if (quant is not null)
+        {
+            // The folder given the post-training-quantized layout as its own layout.model.json.
+            foreach (string file in Directory.GetFiles(model))
+            {
+                File.Copy(file, Path.Combine(work, Path.GetFileName(file)), overwrite: true);
+            }
+            var import = x64.Run(null, "import", work, "--quant", quant, "-o", Path.Combine(work, "layout.model.json"));
+            Assert.True(import.ExitCode == 0, import.StdErr);
+            model = work;
+        }
+
+        float[] Logits(string label, Func<string[], ProcessResult> run)
+        {
+            string output = Path.Combine(work, label + ".f32");
+            var result = run(["logits", "--model", model, "--tokens", set.Tokens, "--out", output]);
+            Assert.True(result.ExitCode == 0, $"{label}: {result.StdErr}");
+            return MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output)).ToArray();
+        }
+
+        float[] onX64 = Logits("x64", args => x64.Run(null, args));
+        float[] neon = Logits("cortex-a72", args => arm.RunOn("cortex-a72", null, args));
+        float[] sdot = Logits("cortex-a76", args => arm.RunOn("cortex-a76", null, args));
+
+        Assert.Equal(neon.Select(BitConverter.SingleToInt32Bits), sdot.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(onX64.Length, sdot.Length);
+        int vocabulary = onX64.Length / set.Positions;
+        double worst = 0;
+        for (int i = 0; i < sdot.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(sdot[i] - onX64[i]));
+        }
+        Assert.True(worst <= set.Tolerance, $"{name} {quant}: arm64 vs x64 max |diff| {worst} > {set.Tolerance}");
+        for (int t = 0; t < set.Positions; t++)
+        {
+            float[] x = onX64[(t * vocabulary)..((t + 1) * vocabulary)], a = sdot[(t * vocabulary)..((t + 1) * vocabulary)];
+            Assert.True(Array.IndexOf(x, x.Max()) == Array.IndexOf(a, a.Max()), $"{name} {quant}: argmax differs at position {t}");
+        }
     }
 
     [SkippableTheory]
@@ -103,7 +174,7 @@ public sealed class ArmTests(AotBinary x64, ArmBinary arm) : IClassFixture<ArmBi
         Assert.True(build.ExitCode == 0, build.StdErr);
         Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], File.ReadAllBytes(executable)[..4]);
 
-        var onArm = AotBinary.RunProcess(ArmBinary.Qemu, ["-L", "/usr/aarch64-linux-gnu", executable, "--greedy", "-n", "60"], "Once upon a time",
+        var onArm = AotBinary.RunProcess(ArmBinary.Qemu, ["-L", ArmBinary.Sysroot, executable, "--greedy", "-n", "60"], "Once upon a time",
             TimeSpan.FromMinutes(5), workingDirectory: empty);
         var onX64 = x64.Run("Once upon a time", "--model", model, "--greedy", "-n", "60");
         Assert.True(onArm.ExitCode == 0, onArm.StdErr);

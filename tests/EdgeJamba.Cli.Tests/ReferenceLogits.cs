@@ -14,23 +14,33 @@ internal static class ReferenceLogits
     /// <param name="extra">Further arguments (e.g. <c>--engine generic</c>).</param>
     public static void AssertMatch(string set, string output, Func<string[], ProcessResult> run, string label, params string[] extra)
     {
-        string folder = SharedData.RequireDirectory("reference/" + set);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
-        var root = manifest.RootElement;
-        string tokens = string.Join(',', root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
-        double tolerance = root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble();
+        var reference = Load(set);
 
-        var result = run(["logits", "--model", Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), "--tokens", tokens, "--out", output, .. extra]);
+        var result = run(["logits", "--model", reference.Model, "--tokens", reference.Tokens, "--out", output, .. extra]);
 
         Assert.True(result.ExitCode == 0, result.StdErr);
         var got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output));
-        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "logits.f32")));
+        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(reference.ExpectedLogits));
         Assert.Equal(expected.Length, got.Length);
         double worst = 0;
         for (int i = 0; i < got.Length; i++)
         {
             worst = Math.Max(worst, Math.Abs(got[i] - expected[i]));
         }
-        Assert.True(worst <= tolerance, $"{set} {label}: max |diff| {worst} > {tolerance}");
+        Assert.True(worst <= reference.Tolerance, $"{set} {label}: max |diff| {worst} > {reference.Tolerance}");
+    }
+
+    /// <summary>A reference set's model folder, its tokens (comma-separated, as <c>--tokens</c> takes them) and logits tolerance.</summary>
+    public static ReferenceSet Load(string set)
+    {
+        string folder = SharedData.RequireDirectory("reference/" + set);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        var root = manifest.RootElement;
+        var tokens = root.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+        return new ReferenceSet(Path.Combine(folder, root.GetProperty("hf_folder").GetString()!), string.Join(',', tokens), tokens.Length,
+            root.GetProperty("suggested_tolerance").GetProperty("max_abs_diff").GetDouble(), Path.Combine(folder, "logits.f32"));
     }
 }
+
+/// <summary>What <see cref="ReferenceLogits.Load"/> reads from a set's manifest.</summary>
+internal sealed record ReferenceSet(string Model, string Tokens, int Positions, double Tolerance, string ExpectedLogits);

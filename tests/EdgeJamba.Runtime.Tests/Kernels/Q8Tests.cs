@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeJamba.Layout;
 
@@ -9,7 +10,7 @@ public sealed unsafe class Q8Tests
 {
     internal delegate float DotKernel(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales);
 
-    public static TheoryData<string> Paths => new(["scalar", "vector128", "avx2", "dispatch"]);
+    public static TheoryData<string> Paths => new(["scalar", "vector128", "avx2", "sdot", "dispatch"]);
 
     [SkippableTheory]
     [MemberData(nameof(Paths))]
@@ -20,9 +21,11 @@ public sealed unsafe class Q8Tests
             "scalar" => Kernels.Q8DotScalar,
             "vector128" => Kernels.Q8DotVector128,
             "avx2" => Kernels.Q8DotAvx2,
+            "sdot" => Kernels.Q8DotSdot,
             _ => Kernels.Q8Dot,
         };
         Skip.If(path == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(path == "sdot" && !Dp.IsSupported, "this CPU has no Arm dot product (SDOT); the arm64 tests run it under qemu");
         Skip.If(path == "vector128" && !Vector128.IsHardwareAccelerated, "128-bit vectors are not accelerated here");
         var random = new Random(21);
         foreach (int cols in KernelTestData.Lengths.Concat([1000, 2560, 6912]))
@@ -31,6 +34,7 @@ public sealed unsafe class Q8Tests
             sbyte[] w = Codes(random, cols, padded), x = Codes(random, cols, padded);
             float[] ws = Scales(random, blocks), xs = Scales(random, blocks);
             double expected = 0, magnitude = 0;
+            float inBlockOrder = 0f;
             for (int b = 0; b < blocks; b++)
             {
                 long block = 0, absolute = 0;
@@ -41,9 +45,16 @@ public sealed unsafe class Q8Tests
                 }
                 expected += block * (double)ws[b] * xs[b];
                 magnitude += absolute * (double)ws[b] * xs[b];
+                inBlockOrder += block * (ws[b] * xs[b]);
             }
+            float actual = dot(w, ws, x, xs);
             // Partial block sums (up to 8 lanes of 4 products each) are exact integers; each is scaled and added in float32.
-            KernelTestData.Near(expected, dot(w, ws, x, xs), KernelTestData.SumBound((8 * blocks) + 2, magnitude), $"{path}, {cols} columns");
+            KernelTestData.Near(expected, actual, KernelTestData.SumBound((8 * blocks) + 2, magnitude), $"{path}, {cols} columns");
+            if (path is "scalar" or "vector128" or "sdot")
+            {
+                // These add each block's exact sum times its scale product in block order: the same float32 result, bit for bit.
+                Assert.True(BitConverter.SingleToInt32Bits(inBlockOrder) == BitConverter.SingleToInt32Bits(actual), $"{path}, {cols} columns: {actual} vs {inBlockOrder}");
+            }
         }
     }
 

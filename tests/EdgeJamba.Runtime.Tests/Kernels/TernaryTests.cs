@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeJamba.Layout;
 using EdgeJamba.Runtime.Tests.Weights;
@@ -18,7 +19,7 @@ public sealed unsafe class TernaryTests : IDisposable
 
     internal delegate int DotKernel(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x);
 
-    public static TheoryData<string> Paths => new(["scalar", "vector128", "avx2", "dispatch"]);
+    public static TheoryData<string> Paths => new(["scalar", "vector128", "avx2", "sdot", "dispatch"]);
 
     [SkippableTheory]
     [MemberData(nameof(Paths))]
@@ -29,9 +30,11 @@ public sealed unsafe class TernaryTests : IDisposable
             "scalar" => Kernels.TernaryDotScalar,
             "vector128" => Kernels.TernaryDotVector128,
             "avx2" => Kernels.TernaryDotAvx2,
+            "sdot" => Kernels.TernaryDotSdot,
             _ => Kernels.TernaryDot,
         };
         Skip.If(path == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(path == "sdot" && !Dp.IsSupported, "this CPU has no Arm dot product (SDOT); the arm64 tests run it under qemu");
         Skip.If(path == "vector128" && !Vector128.IsHardwareAccelerated, "128-bit vectors are not accelerated here");
         var random = new Random(11);
         foreach (int cols in KernelTestData.Lengths.Concat([257, 383, 384, 1000, 2560, 6912]))
@@ -65,6 +68,10 @@ public sealed unsafe class TernaryTests : IDisposable
         if (Avx2.IsSupported)
         {
             Assert.Equal(127 * cols, Kernels.TernaryDotAvx2(packed, x));
+        }
+        if (Dp.IsSupported)
+        {
+            Assert.Equal(127 * cols, Kernels.TernaryDotSdot(packed, x));
         }
     }
 
