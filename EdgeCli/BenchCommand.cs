@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using EdgeJamba.Generated;
@@ -62,7 +63,11 @@ internal static class BenchCommand
             {
                 throw new UsageException("bench: give --model DIR or --random SHAPE (" + string.Join(", ", s_shapes.Select(s => s.Shape)) + "), not both");
             }
+            // The random weights (up to half a gigabyte) live in a temporary folder only until they are loaded: the folder is
+            // removed as soon as the model has mapped its files, and by a Ctrl+C or SIGTERM that comes before.
             string? temporary = null;
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => DeleteFolder(temporary));
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => DeleteFolder(temporary));
             try
             {
                 if (shape is not null)
@@ -77,6 +82,7 @@ internal static class BenchCommand
                     directory = temporary;
                 }
                 using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads));
+                DeleteFolder(temporary); // mapped files stay readable until the model is closed
                 var settings = new Settings(parse.GetValue(prompt), parse.GetValue(generate), parse.GetValue(repeat));
                 var result = Measure(loaded, settings);
                 string name = shape ?? loaded.Files.Name;
@@ -99,14 +105,27 @@ internal static class BenchCommand
             }
             finally
             {
-                if (temporary is not null && Directory.Exists(temporary))
-                {
-                    Directory.Delete(temporary, recursive: true);
-                }
+                DeleteFolder(temporary);
             }
             return Cli.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Removes the random model's temporary folder, if there is one still (best effort: also runs in a signal handler while the folder is being written).</summary>
+    private static void DeleteFolder(string? temporary)
+    {
+        try
+        {
+            if (temporary is not null && Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"edgejamba: could not remove the temporary folder {temporary}: {e.Message}");
+        }
     }
 
     private sealed record Settings(int Prompt, int Generate, int Repeat);

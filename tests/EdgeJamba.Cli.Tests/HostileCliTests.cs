@@ -281,6 +281,23 @@ public sealed partial class HostileCliTests(AotBinary binary)
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void BenchRandom_LeavesNoTemporaryFolder()
+    {
+        string temp = Path.Combine(binary.TempDirectory, "bench-tmp");
+        Directory.CreateDirectory(temp);
+        var info = StartInfo("bench", "--random", "stories15M", "-p", "2", "-n", "2", "-r", "1");
+        info.Environment["TMPDIR"] = temp;
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000));
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("tok/s", stdout.Result, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string[], string> FlagCases => new()
     {
         { ["-n", "-1"], "--max-tokens must be between 0 and 2147483647, not -1" },
