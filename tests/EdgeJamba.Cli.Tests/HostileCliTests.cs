@@ -282,7 +282,7 @@ public sealed partial class HostileCliTests(AotBinary binary)
     }
 
     [Fact]
-    public void BenchRandom_LeavesNoTemporaryFolder()
+    public async Task BenchRandom_LeavesNoTemporaryFolder()
     {
         string temp = Path.Combine(binary.TempDirectory, "bench-tmp");
         Directory.CreateDirectory(temp);
@@ -293,9 +293,9 @@ public sealed partial class HostileCliTests(AotBinary binary)
         var stdout = process.StandardOutput.ReadToEndAsync();
         Assert.True(process.WaitForExit(120_000));
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains("tok/s", stdout.Result, StringComparison.Ordinal);
+        Assert.Contains("tok/s", await stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(temp));
-        Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await stderr, StringComparison.Ordinal);
     }
 
     public static TheoryData<string[], string> FlagCases => new()
