@@ -57,11 +57,18 @@ public sealed class AotBinary : IDisposable
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        try
         {
-            process.StandardInput.Write(stdin);
+            if (stdin is not null)
+            {
+                process.StandardInput.Write(stdin);
+            }
+            process.StandardInput.Close();
         }
-        process.StandardInput.Close();
+        catch (IOException)
+        {
+            // The process exited before reading its input (a refused model fails fast): its exit code and stderr tell.
+        }
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);

@@ -42,17 +42,21 @@ public sealed class DefaultModelCliTests(AotBinary binary)
 
     /// <summary>
     /// The loss of the witness text computed from libtorch's logits in this test (float64 log-softmax) against what
-    /// <c>edgejamba perplexity</c> prints for the same text in one chunk.
+    /// <c>edgejamba perplexity</c> prints for the same text in one chunk: the f32 default model, and its ternary sibling
+    /// (quantization-aware trained, run in the ternary format its folder's layout.model.json selects).
     /// </summary>
-    [Fact]
-    public void Perplexity_OfTheWitnessText_MatchesTheLibtorchLogits()
+    [Theory]
+    [InlineData("default")]
+    [InlineData("default-ternary")]
+    public void Perplexity_OfTheWitnessText_MatchesTheLibtorchLogits(string model)
     {
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "libtorch_logits.json")));
+        string folder = Path.Combine(SharedData.RepoRoot, "ModelSpecs", model);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "libtorch_logits.json")));
         var root = manifest.RootElement;
         string text = root.GetProperty("text").GetString()!;
         int[] tokens = root.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         int vocab = root.GetProperty("shape")[1].GetInt32();
-        byte[] raw = File.ReadAllBytes(Path.Combine(Folder, root.GetProperty("file").GetString()!));
+        byte[] raw = File.ReadAllBytes(Path.Combine(folder, root.GetProperty("file").GetString()!));
         double nats = 0;
         for (int t = 0; t + 1 < tokens.Length; t++)
         {
@@ -61,10 +65,10 @@ public sealed class DefaultModelCliTests(AotBinary binary)
             nats -= row[tokens[t + 1]] - max - Math.Log(row.Sum(v => Math.Exp(v - max)));
         }
         double expected = nats / (tokens.Length - 1);
-        string file = Path.Combine(binary.TempDirectory, "witness.txt");
+        string file = Path.Combine(binary.TempDirectory, model + "-witness.txt");
         File.WriteAllText(file, text, new UTF8Encoding(false));
 
-        var result = binary.Run(null, "perplexity", file, "--model", Folder, "--ctx", tokens.Length.ToString(CultureInfo.InvariantCulture));
+        var result = binary.Run(null, "perplexity", file, "--model", folder, "--ctx", tokens.Length.ToString(CultureInfo.InvariantCulture));
 
         Assert.True(result.ExitCode == 0, result.StdErr);
         Assert.Contains($"tokens {tokens.Length} (predicted {tokens.Length - 1}, {tokens.Length - 1} bytes)", result.StdOut, StringComparison.Ordinal);

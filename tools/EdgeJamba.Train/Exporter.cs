@@ -34,6 +34,7 @@ internal static class Exporter
             ["warmup"] = options.Warmup,
             ["weight_decay"] = options.WeightDecay,
             ["seed"] = options.Seed,
+            ["ternary_projections"] = options.Ternary,
             ["threads"] = options.Threads,
             ["parameters"] = summary.Parameters,
             ["seconds"] = Math.Round(summary.Seconds),
@@ -96,7 +97,8 @@ internal static class Exporter
         }
         var manifest = new JsonObject
         {
-            ["source"] = "TorchSharp 0.107.0 / libtorch 2.10.0 CPU, float32, one teacher-forced forward from an empty state (tools/EdgeJamba.Train)",
+            ["source"] = "TorchSharp 0.107.0 / libtorch 2.10.0 CPU, float32, one teacher-forced forward from an empty state (tools/EdgeJamba.Train)" +
+                (config.TernaryProjections ? "; projections in BitNet b1.58 ternary weights × per-token int8 inputs (the QAT forward)" : ""),
             ["file"] = "libtorch_logits.f32",
             ["dtype"] = "float32 little-endian",
             ["shape"] = new JsonArray(tokens.Length, config.VocabSize),

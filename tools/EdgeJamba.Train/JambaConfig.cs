@@ -28,6 +28,12 @@ internal sealed record JambaConfig
     public int MaxPositionEmbeddings { get; init; } = 2048;
     public double RouterAuxLossCoef { get; init; } = 0.01;
 
+    /// <summary>
+    /// Training only (not in <c>config.json</c>): the projections a ternary build converts run BitNet b1.58's
+    /// quantization-aware forward (<see cref="Projection"/>); the export holds the latent float weights.
+    /// </summary>
+    public bool TernaryProjections { get; init; }
+
     /// <summary><c>mamba_dt_rank</c> "auto": <c>ceil(hidden / 16)</c>.</summary>
     public int MambaDtRank => (HiddenSize + 15) / 16;
 

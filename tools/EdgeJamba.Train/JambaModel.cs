@@ -25,22 +25,51 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => weight * (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + _eps));
 }
 
+/// <summary>
+/// The projections <c>edgejamba build --quant ternary</c> converts (attention q/k/v/o, Mamba in/out, FFN and expert
+/// gate/up/down; not x_proj, dt_proj, the router or the embedding): plain <c>x·Wᵀ</c>, or with
+/// <see cref="JambaConfig.TernaryProjections"/> BitNet b1.58's quantization-aware forward, which computes what the ternary
+/// format computes at inference (Runtime <c>WeightQuantizer.Ternarize</c> and <c>Kernels.QuantizeInt8Rows</c>):
+/// <c>γ = max(mean|W|, 1e-5)</c> (mean in float64), <c>W_q = clamp(round(W · (1/γ)), −1, 1) · γ</c>; per token
+/// <c>a = max(max|x|, 1e-5)</c>, <c>x_q = round(x · (127/a)) · (a/127)</c>; rounding half to even (torch.round), and
+/// straight-through estimators: the gradients flow to the latent float weights and inputs as if both quantizers were the identity.
+/// </summary>
+internal static class Projection
+{
+    public static Tensor Apply(Linear projection, Tensor x, bool ternary)
+    {
+        if (!ternary)
+        {
+            return projection.forward(x);
+        }
+        Tensor w = projection.weight!;
+        Tensor gamma = w.abs().to_type(ScalarType.Float64).mean().to_type(ScalarType.Float32).clamp_min(1e-5);
+        Tensor wq = (w * gamma.reciprocal()).round().clamp(-1, 1) * gamma;
+        Tensor absMax = x.abs().amax([-1], keepdim: true).clamp_min(1e-5);
+        Tensor xq = (x * full_like(absMax, 127).div(absMax)).round().clamp(-127, 127) * (absMax / 127);
+        return F.linear(x + (xq - x).detach(), w + (wq - w).detach(), projection.bias);
+    }
+}
+
 /// <summary>HF <c>JambaMLP</c> (one expert too): <c>down(silu(gate·x) ⊙ up·x)</c>, no biases.</summary>
 internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear gate_proj;
     private readonly Linear up_proj;
     private readonly Linear down_proj;
+    private readonly bool _ternary;
 
     public Mlp(JambaConfig c) : base(nameof(Mlp))
     {
+        _ternary = c.TernaryProjections;
         gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
         up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
         down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x));
+    public override Tensor forward(Tensor x) =>
+        Projection.Apply(down_proj, F.silu(Projection.Apply(gate_proj, x, _ternary)) * Projection.Apply(up_proj, x, _ternary), _ternary);
 }
 
 /// <summary>
@@ -99,9 +128,11 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
     private readonly int _heads;
     private readonly int _kvHeads;
     private readonly int _headDim;
+    private readonly bool _ternary;
 
     public Attention(JambaConfig c) : base(nameof(Attention))
     {
+        _ternary = c.TernaryProjections;
         _heads = c.NumAttentionHeads;
         _kvHeads = c.NumKeyValueHeads;
         _headDim = c.HeadDim;
@@ -116,14 +147,14 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
     {
         long b = x.shape[0], t = x.shape[1];
         int repeat = _heads / _kvHeads;
-        Tensor q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
-        Tensor k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2).repeat_interleave(repeat, dim: 1);
-        Tensor v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2).repeat_interleave(repeat, dim: 1);
+        Tensor q = Projection.Apply(q_proj, x, _ternary).view(b, t, _heads, _headDim).transpose(1, 2);
+        Tensor k = Projection.Apply(k_proj, x, _ternary).view(b, t, _kvHeads, _headDim).transpose(1, 2).repeat_interleave(repeat, dim: 1);
+        Tensor v = Projection.Apply(v_proj, x, _ternary).view(b, t, _kvHeads, _headDim).transpose(1, 2).repeat_interleave(repeat, dim: 1);
         Tensor scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(_headDim);
         Tensor future = ones(t, t, dtype: ScalarType.Bool).triu(1);
         Tensor probabilities = F.softmax(scores.masked_fill(future, double.NegativeInfinity), -1);
         Tensor o = probabilities.matmul(v).transpose(1, 2).reshape(b, t, _heads * _headDim);
-        return o_proj.forward(o);
+        return Projection.Apply(o_proj, o, _ternary);
     }
 }
 
@@ -164,9 +195,11 @@ internal sealed class MambaMixer : nn.Module<Tensor, Tensor>
     private readonly int _inner;
     private readonly int _state;
     private readonly int _rank;
+    private readonly bool _ternary;
 
     public MambaMixer(JambaConfig c) : base(nameof(MambaMixer))
     {
+        _ternary = c.TernaryProjections;
         _inner = c.MambaInner;
         _state = c.MambaDState;
         _rank = c.MambaDtRank;
@@ -193,7 +226,7 @@ internal sealed class MambaMixer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        Tensor xz = in_proj.forward(hidden);
+        Tensor xz = Projection.Apply(in_proj, hidden, _ternary);
         Tensor x = xz.narrow(-1, 0, _inner);
         Tensor z = xz.narrow(-1, _inner, _inner);
         Tensor xc = F.silu(conv1d.forward(x.transpose(1, 2))).transpose(1, 2);                  // [B, T, E]
@@ -205,7 +238,7 @@ internal sealed class MambaMixer : nn.Module<Tensor, Tensor>
         Tensor a = -A_log.exp();                                                                  // [E, N]
         Tensor scan = is_grad_enabled() ? SelectiveScan.apply(dt, xc, bN, cN, a) : SelectiveScan.Evaluate(dt, xc, bN, cN, a);
         Tensor y = scan + (xc * D);                              // [B, T, E]
-        return out_proj.forward(y * F.silu(z));
+        return Projection.Apply(out_proj, y * F.silu(z), _ternary);
     }
 }
 

@@ -31,7 +31,7 @@ internal sealed record TrainOptions
     public const string Usage =
         "usage: edgejamba-train --corpus FILE --out DIR [--steps N] [--batch B] [--ctx T] [--lr X] [--min-lr X] [--warmup N]\n" +
         "                       [--weight-decay X] [--eval-every N] [--eval-bytes N] [--threads N] [--seed N]\n" +
-        "                       [--time-limit-minutes M] [--write-heldout FILE]";
+        "                       [--time-limit-minutes M] [--write-heldout FILE] [--ternary]";
 
     public string Corpus { get; init; } = "";
     public string Out { get; init; } = "";
@@ -48,6 +48,9 @@ internal sealed record TrainOptions
     public int Seed { get; init; } = 1234;
     public double TimeLimitMinutes { get; init; } = 50;
     public string? WriteHeldout { get; init; }
+
+    /// <summary>BitNet b1.58 quantization-aware training of the projections a ternary build converts (<see cref="Projection"/>).</summary>
+    public bool Ternary { get; init; }
 
     public static TrainOptions Parse(string[] args)
     {
@@ -75,6 +78,7 @@ internal sealed record TrainOptions
                 "--seed" => o with { Seed = Int() },
                 "--time-limit-minutes" => o with { TimeLimitMinutes = Real() },
                 "--write-heldout" => o with { WriteHeldout = Value() },
+                "--ternary" => o with { Ternary = true },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
         }

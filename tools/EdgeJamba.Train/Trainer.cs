@@ -29,10 +29,11 @@ internal static class Trainer
         }
         Log(clock, $"corpus {corpus.Length} bytes: train {train.Length}, held-out {heldout.Length}; threads {o.Threads}, seed {o.Seed}");
 
-        var config = new JambaConfig();
+        var config = new JambaConfig { TernaryProjections = o.Ternary };
         var model = new JambaForCausalLM(config);
         long parameters = model.parameters().Sum(p => p.numel());
-        Log(clock, $"model: {parameters} parameters; {o.Steps} steps of {o.Batch}×{o.Context} bytes; lr {o.LearningRate} → {o.MinLearningRate}, warmup {o.Warmup}");
+        Log(clock, $"model: {parameters} parameters; {o.Steps} steps of {o.Batch}×{o.Context} bytes; lr {o.LearningRate} → {o.MinLearningRate}, warmup {o.Warmup}" +
+            (o.Ternary ? "; ternary projections (BitNet b1.58 QAT)" : ""));
 
         // Weight decay on matrices only (projections, experts, embedding); none on norms, biases, A_log, D, conv.
         var named = model.named_parameters().ToList();
