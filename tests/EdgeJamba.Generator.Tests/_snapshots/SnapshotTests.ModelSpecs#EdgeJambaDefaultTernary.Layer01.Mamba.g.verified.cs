@@ -145,29 +145,56 @@ internal static class Layer01Mamba
         {
             Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));
         }
-        Span<float> router = s.Router.AsSpan(0, Experts);
-        Span<int> chosen = s.Chosen.AsSpan(0, TopK);
-        Span<float> gate = s.Gate.AsSpan(0, IntermediateSize);
-        Span<float> up = s.Up.AsSpan(0, IntermediateSize);
-        Span<float> expertOut = output[..HiddenSize];
-        // 9. per token: p = softmax(router·x) over all Experts; chosen = the TopK largest;
-        //    h += Σ over chosen e of p_e (not renormalized) · down_e(silu(gate_e·x) ⊙ up_e·x); only the chosen experts' weights are read
+        Span<float> router = s.Router.AsSpan(0, count * Experts);
+        Span<int> chosen = s.Chosen.AsSpan(0, count * TopK);
+        Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
+        Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
+        // 9. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
+        pool.MatMul(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
-            Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
-            Span<float> ht = h.Slice(t * HiddenSize, HiddenSize);
-            pool.MatVec(w.Router, xt, router);
-            Kernels.Softmax(router);
-            Kernels.TopK(router, chosen);
-            foreach (int e in chosen)
+            Span<float> p = router.Slice(t * Experts, Experts);
+            Kernels.Softmax(p);
+            Kernels.TopK(p, chosen.Slice(t * TopK, TopK));
+        }
+        // 10. expert by expert, over the n tokens that chose it (their rows of x gathered): down_e(silu(gate_e·x) ⊙ up_e·x),
+        //    one product per matrix, row i into its token's slot of expertOut [count, TopK, HiddenSize]; only chosen experts' weights are read
+        for (int e = 0; e < Experts; e++)
+        {
+            int n = 0;
+            for (int slot = 0; slot < chosen.Length; slot++)
             {
-                Kernels.QuantizeInt8Rows(xt, 1, HiddenSize, s.Xq, s.XqScales);
-                Kernels.TernaryMatMul(w.ExpertGate[e], s.Xq, s.XqScales, 1, gate);
-                Kernels.TernaryMatMul(w.ExpertUp[e], s.Xq, s.XqScales, 1, up);
-                Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-                Kernels.QuantizeInt8Rows(gate, 1, IntermediateSize, s.Xq, s.XqScales);
-                Kernels.TernaryMatMul(w.ExpertDown[e], s.Xq, s.XqScales, 1, expertOut);
-                Kernels.AddScaled(expertOut, router[e], ht);
+                if (chosen[slot] == e)
+                {
+                    x.Slice(slot / TopK * HiddenSize, HiddenSize).CopyTo(gathered.Slice(n * HiddenSize, HiddenSize));
+                    s.Slots[n++] = slot;
+                }
+            }
+            if (n == 0)
+            {
+                continue;
+            }
+            Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);
+            Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);
+            Kernels.QuantizeInt8Rows(gathered, n, HiddenSize, s.Xq, s.XqScales);
+            Kernels.TernaryMatMul(w.ExpertGate[e], s.Xq, s.XqScales, n, gate);
+            Kernels.TernaryMatMul(w.ExpertUp[e], s.Xq, s.XqScales, n, up);
+            Kernels.GatedActivation(Activation.Silu, gate, up, gate);
+            Kernels.QuantizeInt8Rows(gate, n, IntermediateSize, s.Xq, s.XqScales);
+            Kernels.TernaryMatMul(w.ExpertDown[e], s.Xq, s.XqScales, n, output);
+            for (int i = 0; i < n; i++)
+            {
+                output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));
+            }
+        }
+        // 11. h += Σ over each token's chosen e, largest first, of p_e (not renormalized) · its expert output
+        for (int t = 0; t < count; t++)
+        {
+            Span<float> p = router.Slice(t * Experts, Experts);
+            for (int choice = 0; choice < TopK; choice++)
+            {
+                int slot = (t * TopK) + choice;
+                Kernels.AddScaled(expertOut.Slice(slot * HiddenSize, HiddenSize), p[chosen[slot]], h.Slice(t * HiddenSize, HiddenSize));
             }
         }
     }

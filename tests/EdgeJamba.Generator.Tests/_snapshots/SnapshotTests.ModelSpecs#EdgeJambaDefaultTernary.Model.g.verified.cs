@@ -127,12 +127,15 @@ internal sealed class Scratch
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
     public readonly float[] Gate = new float[8192]; // feed-forward gate
     public readonly float[] Up = new float[8192]; // feed-forward up
-    public readonly float[] Router = new float[4]; // router probabilities
+    public readonly float[] Router = new float[128]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[4096]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[8192]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[256]; // output logits
     public readonly float[] XqScales = new float[32]; // scales of Xq (per token, or per q8_0 block)
-    public readonly int[] Chosen = new int[2]; // chosen experts
+    public readonly int[] Chosen = new int[64]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
     public readonly sbyte[] Xq = new sbyte[8192]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 335000;
+    public const long Bytes = 385024;
 }
