@@ -70,14 +70,14 @@ internal abstract class PartEmitter
                 {
                     w.Line("Kernels.QuantizeInt8Rows(" + input + ", " + count + ", " + width + ", s.Xq, s.XqScales);");
                 }
-                w.Line("Kernels.TernaryMatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
+                w.Line("pool.TernaryMatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
                 break;
             case ProjectionFormat.Q8_0:
                 if (!quantized)
                 {
                     w.Line("Kernels.QuantizeQ8Rows(" + input + ", " + count + ", " + width + ", s.Xq, s.XqScales);");
                 }
-                w.Line("Kernels.Q8MatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
+                w.Line("pool.Q8MatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
                 break;
             default:
                 w.Line("pool.MatMul(" + weight + ", " + input + ", " + count + ", " + destination + ");");

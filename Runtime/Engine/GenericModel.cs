@@ -304,11 +304,11 @@ public sealed class GenericModel : LanguageModel
     {
         if (Layout.Projections == ProjectionFormat.Ternary)
         {
-            Kernels.TernaryMatMul(w.Ternary, _xq, _xqScales, n, y);
+            Workers.TernaryMatMul(w.Ternary, _xq, _xqScales, n, y);
         }
         else
         {
-            Kernels.Q8MatMul(w.Q8, _xq, _xqScales, n, y);
+            Workers.Q8MatMul(w.Q8, _xq, _xqScales, n, y);
         }
     }
 

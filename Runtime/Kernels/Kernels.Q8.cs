@@ -51,7 +51,18 @@ public static partial class Kernels
         }
         RequireAtLeast(scales, (long)count * blocks);
         RequireAtLeast(destination, (long)count * w.Rows);
-        for (int r = 0; r < w.Rows; r++)
+        Q8MatMulRows(w, x, scales, count, destination, 0, w.Rows);
+    }
+
+    /// <summary>
+    /// Rows <paramref name="rowStart"/> .. <paramref name="rowEnd"/> − 1 of <see cref="Q8MatMul"/>, lengths unchecked; each
+    /// output is computed by the same instructions whatever the range (the worker pool's split).
+    /// </summary>
+    internal static void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
+        int rowStart, int rowEnd)
+    {
+        int stride = w.PaddedCols, blocks = w.Blocks;
+        for (int r = rowStart; r < rowEnd; r++)
         {
             ReadOnlySpan<sbyte> row = w.Row(r);
             ReadOnlySpan<float> rowScales = w.RowScales(r);

@@ -78,7 +78,18 @@ public static partial class Kernels
         }
         RequireAtLeast(scales, count);
         RequireAtLeast(destination, (long)count * w.Rows);
-        for (int r = 0; r < w.Rows; r++)
+        TernaryMatMulRows(w, x, scales, count, destination, 0, w.Rows);
+    }
+
+    /// <summary>
+    /// Rows <paramref name="rowStart"/> .. <paramref name="rowEnd"/> − 1 of <see cref="TernaryMatMul"/>, lengths unchecked;
+    /// each output is an exact integer sum times the same two scales whatever the range (the worker pool's split).
+    /// </summary>
+    internal static void TernaryMatMulRows(in TernaryMatrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
+        int rowStart, int rowEnd)
+    {
+        int stride = w.PaddedCols;
+        for (int r = rowStart; r < rowEnd; r++)
         {
             ReadOnlySpan<byte> row = w.Row(r);
             for (int t = 0; t < count; t++)

@@ -6,7 +6,7 @@ namespace EdgeJamba.Runtime;
 /// <summary>
 /// Persistent threads that share the matrix products of a model: each product's output rows are split into
 /// one contiguous range per thread, the calling thread taking the first. Every row is computed by exactly the
-/// instructions <see cref="Kernels.MatVec"/> / <see cref="Kernels.MatMul"/> use on one thread, so results are
+/// instructions <see cref="Kernels.MatVec"/> / <see cref="Kernels.MatMul"/> (or the q8_0 and ternary products) use on one thread, so results are
 /// bit-identical for any thread count. Created once per model; a product allocates nothing.
 /// </summary>
 /// <remarks>
@@ -35,10 +35,25 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly long _spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
     private readonly int _minMultiplyAdds;
 
-    // The job being run, written by the caller before it bumps _generation.
+    /// <summary>The kinds of product the pool splits.</summary>
+    private enum Job
+    {
+        Float,
+        Ternary,
+        Q8,
+    }
+
+    // The job being run, written by the caller before it bumps _generation: its kind, its weight (one of three),
+    // its input (floats, or int8 codes with their scales) and output, rows, tokens and parts.
+    private Job _job;
     private Matrix _w;
+    private TernaryMatrix _ternary;
+    private Q8Matrix _q8;
     private float* _x;
+    private sbyte* _codes;
+    private float* _scales;
     private float* _destination;
+    private int _rows;
     private int _count;
     private int _parts;
     private long _generation;
@@ -105,6 +120,53 @@ public sealed unsafe class WorkerPool : IDisposable
         Run(w, x, count, destination);
     }
 
+    /// <summary><see cref="Kernels.TernaryMatMul"/> on the pool's threads: same checks, same bits (exact integer sums).</summary>
+    public void TernaryMatMul(in TernaryMatrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination)
+    {
+        if (count < 0 || x.Length < (long)count * w.PaddedCols || scales.Length < count || destination.Length < (long)count * w.Rows || Threads == 1)
+        {
+            Kernels.TernaryMatMul(w, x, scales, count, destination);
+            return;
+        }
+        fixed (sbyte* px = x)
+        fixed (float* ps = scales, pd = destination)
+        {
+            _job = Job.Ternary;
+            _ternary = w;
+            _codes = px;
+            _scales = ps;
+            _destination = pd;
+            if (!TryRun(w.Rows, w.PaddedCols, count))
+            {
+                Kernels.TernaryMatMul(w, x, scales, count, destination);
+            }
+        }
+    }
+
+    /// <summary><see cref="Kernels.Q8MatMul"/> on the pool's threads: same checks, same bits.</summary>
+    public void Q8MatMul(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination)
+    {
+        if (count < 0 || x.Length < (long)count * w.PaddedCols || scales.Length < (long)count * w.Blocks || destination.Length < (long)count * w.Rows ||
+            Threads == 1)
+        {
+            Kernels.Q8MatMul(w, x, scales, count, destination);
+            return;
+        }
+        fixed (sbyte* px = x)
+        fixed (float* ps = scales, pd = destination)
+        {
+            _job = Job.Q8;
+            _q8 = w;
+            _codes = px;
+            _scales = ps;
+            _destination = pd;
+            if (!TryRun(w.Rows, w.PaddedCols, count))
+            {
+                Kernels.Q8MatMul(w, x, scales, count, destination);
+            }
+        }
+    }
+
     /// <summary>
     /// Streaming-read bandwidth in GB/s on this pool's threads: the best of five matrix-vector products over a
     /// <paramref name="bytes"/>-byte matrix (the decode's own read path, with little arithmetic per byte; make it
@@ -144,51 +206,79 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private void Run(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
     {
-        long work = (long)w.Rows * w.Cols * count;
-        int parts = (int)Math.Min(Math.Min(Threads, work / _minMultiplyAdds), (w.Rows + RowAlignment - 1) / RowAlignment);
-        if (parts <= 1)
-        {
-            Kernels.MatMul(w, x, count, destination);
-            return;
-        }
-        ObjectDisposedException.ThrowIf(_disposed, this);
         fixed (float* px = x, pd = destination)
         {
+            _job = Job.Float;
             _w = w;
             _x = px;
             _destination = pd;
-            _count = count;
-            _parts = parts;
-            // Every worker acknowledges every job, those without rows too, so none can lag into the next job.
-            Volatile.Write(ref _pending, _threads.Length);
-            Interlocked.Increment(ref _generation); // full fence: the job is visible before the new generation
-            for (int i = 0; i < _threads.Length; i++)
+            if (!TryRun(w.Rows, w.Cols, count))
             {
-                if (Volatile.Read(ref _parked[i]) != 0)
-                {
-                    _wake[i].Set();
-                }
-            }
-            RunPart(0);
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref _pending) != 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
+                Kernels.MatMul(w, x, count, destination);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the job the fields describe on as many threads as its size pays for, the caller's first, and waits for all;
+    /// false (nothing run) when one thread is enough.
+    /// </summary>
+    private bool TryRun(int rows, int cols, int count)
+    {
+        long work = (long)rows * cols * count;
+        int parts = (int)Math.Min(Math.Min(Threads, work / _minMultiplyAdds), (rows + RowAlignment - 1) / RowAlignment);
+        if (parts <= 1)
+        {
+            return false;
+        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _rows = rows;
+        _count = count;
+        _parts = parts;
+        // Every worker acknowledges every job, those without rows too, so none can lag into the next job.
+        Volatile.Write(ref _pending, _threads.Length);
+        Interlocked.Increment(ref _generation); // full fence: the job is visible before the new generation
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            if (Volatile.Read(ref _parked[i]) != 0)
+            {
+                _wake[i].Set();
+            }
+        }
+        RunPart(0);
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _pending) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        return true;
     }
 
     /// <summary>Rows of part <paramref name="part"/> of the current job, a multiple of <see cref="RowAlignment"/> but for the last.</summary>
     private void RunPart(int part)
     {
-        int rows = _w.Rows;
+        int rows = _rows;
         int perPart = (rows + _parts - 1) / _parts;
         perPart = (perPart + RowAlignment - 1) / RowAlignment * RowAlignment;
         int start = Math.Min(rows, part * perPart), end = Math.Min(rows, start + perPart);
-        if (start < end)
+        if (start >= end)
         {
-            long length = (long)_count * _w.Cols, outputs = (long)_count * rows;
-            Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked((int)length)), _count, new Span<float>(_destination, checked((int)outputs)), start, end);
+            return;
+        }
+        var destination = new Span<float>(_destination, checked(_count * rows));
+        switch (_job)
+        {
+            case Job.Float:
+                Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked(_count * _w.Cols)), _count, destination, start, end);
+                break;
+            case Job.Ternary:
+                Kernels.TernaryMatMulRows(_ternary, new ReadOnlySpan<sbyte>(_codes, checked(_count * _ternary.PaddedCols)), new ReadOnlySpan<float>(_scales, _count),
+                    _count, destination, start, end);
+                break;
+            default:
+                Kernels.Q8MatMulRows(_q8, new ReadOnlySpan<sbyte>(_codes, checked(_count * _q8.PaddedCols)),
+                    new ReadOnlySpan<float>(_scales, checked(_count * _q8.Blocks)), _count, destination, start, end);
+                break;
         }
     }
 

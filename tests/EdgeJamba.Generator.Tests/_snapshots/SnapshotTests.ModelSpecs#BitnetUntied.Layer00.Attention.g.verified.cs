@@ -81,9 +81,9 @@ internal static class Layer00Attention
         Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
         // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions; x quantized to int8 once for the three integer products
         Kernels.QuantizeInt8Rows(x, count, HiddenSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.Q, s.Xq, s.XqScales, count, q);
-        Kernels.TernaryMatMul(w.K, s.Xq, s.XqScales, count, k);
-        Kernels.TernaryMatMul(w.V, s.Xq, s.XqScales, count, v);
+        pool.TernaryMatMul(w.Q, s.Xq, s.XqScales, count, q);
+        pool.TernaryMatMul(w.K, s.Xq, s.XqScales, count, k);
+        pool.TernaryMatMul(w.V, s.Xq, s.XqScales, count, v);
         // 3. rotate q and k by each position's angles (rotate-half pairs i, i + HeadDim/2)
         for (int t = 0; t < count; t++)
         {
@@ -107,7 +107,7 @@ internal static class Layer00Attention
         }
         // 6. h += o_proj·attention
         Kernels.QuantizeInt8Rows(attention, count, QueryDim, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.O, s.Xq, s.XqScales, count, output);
+        pool.TernaryMatMul(w.O, s.Xq, s.XqScales, count, output);
         Kernels.Add(output, h);
         // 7. x = post_attention_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -118,8 +118,8 @@ internal static class Layer00Attention
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 8. gate = relu2(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]; x quantized to int8 once for both integer products
         Kernels.QuantizeInt8Rows(x, count, HiddenSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.Gate, s.Xq, s.XqScales, count, gate);
-        Kernels.TernaryMatMul(w.Up, s.Xq, s.XqScales, count, up);
+        pool.TernaryMatMul(w.Gate, s.Xq, s.XqScales, count, gate);
+        pool.TernaryMatMul(w.Up, s.Xq, s.XqScales, count, up);
         Kernels.GatedActivation(Activation.Relu2, gate, up, gate);
         // 9. gate = ffn_sub_norm(gate), row by row
         for (int t = 0; t < count; t++)
@@ -128,7 +128,7 @@ internal static class Layer00Attention
         }
         // 10. h += down_proj·gate
         Kernels.QuantizeInt8Rows(gate, count, IntermediateSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.Down, s.Xq, s.XqScales, count, output);
+        pool.TernaryMatMul(w.Down, s.Xq, s.XqScales, count, output);
         Kernels.Add(output, h);
     }
 }

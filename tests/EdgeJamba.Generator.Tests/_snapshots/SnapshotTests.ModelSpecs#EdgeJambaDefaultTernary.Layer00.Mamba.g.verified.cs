@@ -95,7 +95,7 @@ internal static class Layer00Mamba
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
         Kernels.QuantizeInt8Rows(x, count, HiddenSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.InProj, s.Xq, s.XqScales, count, xz);
+        pool.TernaryMatMul(w.InProj, s.Xq, s.XqScales, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
         for (int t = 0; t < count; t++)
         {
@@ -129,7 +129,7 @@ internal static class Layer00Mamba
         }
         // 7. h += out_proj·y
         Kernels.QuantizeInt8Rows(y, count, DInner, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.OutProj, s.Xq, s.XqScales, count, output);
+        pool.TernaryMatMul(w.OutProj, s.Xq, s.XqScales, count, output);
         Kernels.Add(output, h);
         // 8. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -140,12 +140,12 @@ internal static class Layer00Mamba
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 9. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]; x quantized to int8 once for both integer products
         Kernels.QuantizeInt8Rows(x, count, HiddenSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.Gate, s.Xq, s.XqScales, count, gate);
-        Kernels.TernaryMatMul(w.Up, s.Xq, s.XqScales, count, up);
+        pool.TernaryMatMul(w.Gate, s.Xq, s.XqScales, count, gate);
+        pool.TernaryMatMul(w.Up, s.Xq, s.XqScales, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 10. h += down_proj·gate
         Kernels.QuantizeInt8Rows(gate, count, IntermediateSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.Down, s.Xq, s.XqScales, count, output);
+        pool.TernaryMatMul(w.Down, s.Xq, s.XqScales, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -104,7 +104,7 @@ internal static class Layer01Mamba
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
         Kernels.QuantizeInt8Rows(x, count, HiddenSize, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.InProj, s.Xq, s.XqScales, count, xz);
+        pool.TernaryMatMul(w.InProj, s.Xq, s.XqScales, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
         for (int t = 0; t < count; t++)
         {
@@ -138,7 +138,7 @@ internal static class Layer01Mamba
         }
         // 7. h += out_proj·y
         Kernels.QuantizeInt8Rows(y, count, DInner, s.Xq, s.XqScales);
-        Kernels.TernaryMatMul(w.OutProj, s.Xq, s.XqScales, count, output);
+        pool.TernaryMatMul(w.OutProj, s.Xq, s.XqScales, count, output);
         Kernels.Add(output, h);
         // 8. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -177,11 +177,11 @@ internal static class Layer01Mamba
             Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);
             Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);
             Kernels.QuantizeInt8Rows(gathered, n, HiddenSize, s.Xq, s.XqScales);
-            Kernels.TernaryMatMul(w.ExpertGate[e], s.Xq, s.XqScales, n, gate);
-            Kernels.TernaryMatMul(w.ExpertUp[e], s.Xq, s.XqScales, n, up);
+            pool.TernaryMatMul(w.ExpertGate[e], s.Xq, s.XqScales, n, gate);
+            pool.TernaryMatMul(w.ExpertUp[e], s.Xq, s.XqScales, n, up);
             Kernels.GatedActivation(Activation.Silu, gate, up, gate);
             Kernels.QuantizeInt8Rows(gate, n, IntermediateSize, s.Xq, s.XqScales);
-            Kernels.TernaryMatMul(w.ExpertDown[e], s.Xq, s.XqScales, n, output);
+            pool.TernaryMatMul(w.ExpertDown[e], s.Xq, s.XqScales, n, output);
             for (int i = 0; i < n; i++)
             {
                 output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));

@@ -131,6 +131,40 @@ public sealed unsafe class Q8Tests
         }
     }
 
+    [Fact]
+    public void Q8MatMul_on_a_worker_pool_has_the_bits_of_one_thread()
+    {
+        var random = new Random(29);
+        const int rows = 150, cols = 200, count = 3;
+        int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
+        float[] weights = KernelTestData.Uniform(random, rows * cols), inputs = KernelTestData.Uniform(random, count * cols);
+        var wq = new sbyte[rows * padded];
+        var wScales = new float[rows * blocks];
+        for (int r = 0; r < rows; r++)
+        {
+            WeightQuantizer.QuantizeQ8Row(weights.AsSpan(r * cols, cols), wq.AsSpan(r * padded, padded), wScales.AsSpan(r * blocks, blocks));
+        }
+        var xq = new sbyte[count * padded];
+        var xScales = new float[count * blocks];
+        Kernels.QuantizeQ8Rows(inputs, count, cols, xq, xScales);
+        float[] one = new float[count * rows], many = new float[count * rows];
+        fixed (sbyte* q = wq)
+        fixed (float* s = wScales)
+        {
+            var w = new Q8Matrix(q, s, rows, cols);
+            Kernels.Q8MatMul(w, xq, xScales, count, one);
+            for (int threads = 2; threads <= 4; threads++)
+            {
+                using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+                Array.Clear(many);
+                pool.Q8MatMul(w, xq, xScales, count, many);
+                Assert.True(one.AsSpan().SequenceEqual(many), $"{threads} threads");
+                Assert.Throws<ArgumentException>(() => pool.Q8MatMul(w, xq, xScales.AsSpan(0, (count * blocks) - 1), count, many));
+            }
+        }
+        Assert.Contains(one, v => v != 0);
+    }
+
     private static sbyte[] Codes(Random random, int cols, int padded)
     {
         var x = new sbyte[padded];

@@ -176,6 +176,37 @@ public sealed unsafe class TernaryTests : IDisposable
     }
 
     [Fact]
+    public void TernaryMatMul_on_a_worker_pool_has_the_bits_of_one_thread()
+    {
+        var random = new Random(19);
+        const int rows = 200, cols = 300, count = 3;
+        (_, byte[] packed) = RandomTernary(random, rows, cols);
+        int stride = TernaryMatrix.PadColumns(cols);
+        var x = new sbyte[count * stride];
+        var scales = new float[count];
+        for (int t = 0; t < count; t++)
+        {
+            RandomCodes(random, cols, stride).CopyTo(x, t * stride);
+            scales[t] = (float)(random.NextDouble() + 0.01);
+        }
+        float[] one = new float[count * rows], many = new float[count * rows];
+        fixed (byte* data = packed)
+        {
+            var w = new TernaryMatrix(data, rows, cols, 0.75f);
+            Kernels.TernaryMatMul(w, x, scales, count, one);
+            for (int threads = 2; threads <= 4; threads++)
+            {
+                using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+                Array.Clear(many);
+                pool.TernaryMatMul(w, x, scales, count, many);
+                Assert.True(one.AsSpan().SequenceEqual(many), $"{threads} threads");
+                Assert.Throws<ArgumentException>(() => pool.TernaryMatMul(w, x.AsSpan(0, (count * stride) - 1), scales, count, many));
+            }
+        }
+        Assert.Contains(one, v => v != 0);
+    }
+
+    [Fact]
     public void Ternarize_is_absmean_round_half_to_even_clamped()
     {
         var random = new Random(4);
