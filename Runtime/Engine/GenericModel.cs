@@ -619,15 +619,19 @@ public sealed class GenericModel : LanguageModel
         for (int t = 0; t < n; t++)
         {
             var p = router.Slice(t * e.Experts, e.Experts);
-            float total = 0;
-            for (int j = 0; j < k; j++)
+            float total = 1f; // dividing by 1 is exact: raw softmax weights unless the family renormalizes
+            if (e.Renormalize)
             {
-                total += p[chosen[(t * k) + j]];
+                total = 0f;
+                for (int j = 0; j < k; j++)
+                {
+                    total += p[chosen[(t * k) + j]];
+                }
             }
             for (int j = 0; j < k; j++)
             {
                 int slot = (t * k) + j;
-                Kernels.AddScaled(_expertOut.AsSpan(slot * d, d), e.Renormalize ? p[chosen[slot]] / total : p[chosen[slot]], _h.AsSpan(t * d, d));
+                Kernels.AddScaled(_expertOut.AsSpan(slot * d, d), p[chosen[slot]] / total, _h.AsSpan(t * d, d));
             }
         }
     }

@@ -284,18 +284,32 @@ public sealed partial class HostileCliTests(AotBinary binary)
     [Fact]
     public async Task BenchRandom_LeavesNoTemporaryFolder()
     {
+        // First show that bench writes where TMPDIR says: under a file, it cannot, and names the folder it tried.
+        string notAFolder = Path.Combine(binary.TempDirectory, "bench-tmp-is-a-file");
+        File.WriteAllText(notAFolder, "");
+        var refused = await RunBench(notAFolder);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains(notAFolder + "/edgejamba-bench-", refused.StdErr, StringComparison.Ordinal);
+
         string temp = Path.Combine(binary.TempDirectory, "bench-tmp");
         Directory.CreateDirectory(temp);
+        var run = await RunBench(temp);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("tok/s", run.StdOut, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.DoesNotContain("   at ", run.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A short <c>bench --random stories15M</c> with TMPDIR set to <paramref name="temp"/>.</summary>
+    private async Task<(int ExitCode, string StdOut, string StdErr)> RunBench(string temp)
+    {
         var info = StartInfo("bench", "--random", "stories15M", "-p", "2", "-n", "2", "-r", "1");
         info.Environment["TMPDIR"] = temp;
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         Assert.True(process.WaitForExit(120_000));
-        Assert.Equal(0, process.ExitCode);
-        Assert.Contains("tok/s", await stdout, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(temp));
-        Assert.DoesNotContain("   at ", await stderr, StringComparison.Ordinal);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     public static TheoryData<string[], string> FlagCases => new()
