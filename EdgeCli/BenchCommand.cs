@@ -12,7 +12,7 @@ using EdgeJamba.Runtime.Import;
 namespace EdgeJamba.Cli;
 
 /// <summary>
-/// <c>edgejamba bench (--model DIR | --random SHAPE [--dtype f32|bf16|f16]) [-p 128] [-n 256] [-r 5] [--threads N] [--json] [--csv FILE] [--svg FILE]</c>:
+/// <c>edgejamba bench (--model DIR | --random SHAPE [--dtype f32|bf16|f16] [--quant f32|q8_0|ternary]) [-p 128] [-n 256] [-r 5] [--threads N] [--json] [--csv FILE] [--svg FILE]</c>:
 /// prompt-processing and decode speed on this machine, median and range over repeats; the decode latency of every
 /// position (flat for recurrent layers, growing for attention) as CSV and an SVG plot; and a streaming-read probe
 /// of the memory bandwidth, against which the decode is put as a share of its roofline.
@@ -39,6 +39,12 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "f32",
         };
         dtype.AcceptOnlyFromAmong("f32", "bf16", "f16");
+        var quant = new Option<string>("--quant")
+        {
+            Description = "Projections of the --random model: f32, q8_0 or ternary (quantized at load from the random weights, with a q8_0 classifier, as build --quant does)",
+            DefaultValueFactory = _ => "f32",
+        };
+        quant.AcceptOnlyFromAmong("f32", "q8_0", "ternary");
         var prompt = new Option<int>("--prompt-tokens", "-p") { Description = "Prompt tokens to prefill", DefaultValueFactory = _ => 128 };
         var generate = new Option<int>("--gen-tokens", "-n") { Description = "Tokens to decode after the prompt", DefaultValueFactory = _ => 256 };
         var repeat = new Option<int>("--repeat", "-r") { Description = "Repetitions (median and range are reported)", DefaultValueFactory = _ => 5 };
@@ -54,7 +60,7 @@ internal static class BenchCommand
         }
         var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats) and memory bandwidth")
         {
-            model, random, dtype, prompt, generate, repeat, engine, context, threads, json, csv, svg,
+            model, random, dtype, quant, prompt, generate, repeat, engine, context, threads, json, csv, svg,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -62,6 +68,11 @@ internal static class BenchCommand
             if (directory is not null && shape is not null)
             {
                 throw new UsageException("bench: give --model DIR or --random SHAPE (" + string.Join(", ", s_shapes.Select(s => s.Shape)) + "), not both");
+            }
+            string format = parse.GetValue(quant)!;
+            if (shape is null && (format != "f32" || parse.GetValue(dtype) != "f32"))
+            {
+                throw new UsageException("bench: --dtype and --quant choose the storage of --random weights; a --model folder is measured as it is stored");
             }
             // The random weights (up to half a gigabyte) live in a temporary folder only until they are loaded: the folder is
             // removed as soon as the model has mapped its files, and by a Ctrl+C or SIGTERM that comes before.
@@ -73,7 +84,8 @@ internal static class BenchCommand
                 if (shape is not null)
                 {
                     temporary = Path.Combine(Path.GetTempPath(), "edgejamba-bench-" + Guid.NewGuid().ToString("N"));
-                    RandomCheckpoint.Write(RandomLayout(shape), temporary, seed: 1, parse.GetValue(dtype) switch
+                    var layout = HfConfigImporter.Quantize(RandomLayout(shape), HfConfigImporter.ParseQuant(format), "--quant " + format);
+                    RandomCheckpoint.Write(layout, temporary, seed: 1, parse.GetValue(dtype) switch
                     {
                         "bf16" => TensorDType.BF16,
                         "f16" => TensorDType.F16,
@@ -187,9 +199,9 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// Weight bytes one decode step reads, at their stored size: every tensor once, except the embedding table (one row)
-    /// unless it is also the classifier, and only the top-k of each mixture's experts. The KV cache reads come on top
-    /// (small at these contexts).
+    /// Weight bytes one decode step reads, at the size the products read them (stored, or the copy quantized at load): every
+    /// tensor once, except the embedding table (one row) unless it is also the classifier, and only the top-k of each
+    /// mixture's experts. The KV cache reads come on top (small at these contexts).
     /// </summary>
     private static long DecodeBytesPerToken(ModelLayout layout, Checkpoint checkpoint)
     {
@@ -198,10 +210,11 @@ internal static class BenchCommand
         foreach (var t in LayoutTensors.All(layout))
         {
             int element = checkpoint.Info(t.Name).DType.ByteSize();
-            double size = (double)t.Rows * t.Cols * element;
-            if (t.Role == TensorRole.Embedding && !layout.TieEmbeddings)
+            double size = checkpoint.HeldBytes(t.Name) ?? (double)t.Rows * t.Cols * element;
+            if (t.Role == TensorRole.Embedding)
             {
-                size = t.Cols * element;
+                // One row looked up; all of it again when it is the classifier (a q8_0 copy of it when the head is q8_0).
+                size = (t.Cols * element) + (layout.TieEmbeddings ? size : 0);
             }
             else if (t.Name.Contains(".experts.", StringComparison.Ordinal) && ExpertLayer(t.Name) is int i && experts.TryGetValue(i, out var moe))
             {

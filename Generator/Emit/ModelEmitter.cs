@@ -245,7 +245,7 @@ internal static class ModelEmitter
             {
                 w.Line("private readonly float[] _finalNormScale;");
             }
-            w.Line("private readonly Matrix _lmHead;");
+            w.Line("private readonly " + PartEmitter.WeightType(layout.LmHead) + " _lmHead;");
             foreach (var layer in layout.Layers)
             {
                 w.Line("private readonly " + LayerClass(layer) + ".Weights _layer" + Two(layer.Index) + ";");
@@ -263,9 +263,10 @@ internal static class ModelEmitter
                 {
                     w.Line("_finalNormScale = NormWeights.OnePlus(_finalNorm.Row(0));");
                 }
-                w.Line(layout.TieEmbeddings
+                w.Line(layout.TieEmbeddings && layout.LmHead == ProjectionFormat.Dense
                     ? "_lmHead = _embedding; // tied embeddings"
-                    : "_lmHead = checkpoint.Weight(" + Quote(TensorNames.LmHead) + ", VocabSize, HiddenSize);");
+                    : "_lmHead = " + PartEmitter.BindWeight(layout.LmHead, layout.TernaryScale, Quote(layout.TieEmbeddings ? names.Embedding : TensorNames.LmHead),
+                        "VocabSize", "HiddenSize") + ";" + (layout.TieEmbeddings ? " // tied embeddings, quantized" : ""));
                 foreach (var layer in layout.Layers)
                 {
                     w.Line("_layer" + Two(layer.Index) + " = new " + LayerClass(layer) + ".Weights(checkpoint);");
@@ -319,7 +320,15 @@ internal static class ModelEmitter
                     w.Line(LayerClass(layer) + ".Forward(h, position, count, _layer" + Two(layer.Index) + ", _s, state, Workers);");
                 }
                 w.Line(NormCall(layout, "h.Slice((count - 1) * HiddenSize, HiddenSize)", "_finalNorm", "_s.X.AsSpan(0, HiddenSize)"));
-                w.Line("Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
+                if (layout.LmHead == ProjectionFormat.Q8_0)
+                {
+                    w.Line("Kernels.QuantizeQ8Rows(_s.X.AsSpan(0, HiddenSize), 1, HiddenSize, _s.Xq, _s.XqScales);");
+                    w.Line("Workers.Q8MatMul(_lmHead, _s.Xq, _s.XqScales, 1, _s.Logits);");
+                }
+                else
+                {
+                    w.Line("Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
+                }
                 if (layout.LogitSoftCap > 0)
                 {
                     w.Line("Kernels.SoftCap(_s.Logits, LogitSoftCap);");
@@ -362,7 +371,8 @@ internal static class ModelEmitter
             (layout.Norm != NormKind.RmsNorm ? ", Norm: NormKind." + layout.Norm : "") +
             (layout.LogitSoftCap > 0 ? ", LogitSoftCap: " + Double(layout.LogitSoftCap) : "") +
             (layout.Projections != ProjectionFormat.Dense ? ", Projections: ProjectionFormat." + layout.Projections : "") +
-            (layout.TernaryScale != TernaryScale.Multiply ? ", TernaryScale: TernaryScale." + layout.TernaryScale : "") + ")";
+            (layout.TernaryScale != TernaryScale.Multiply ? ", TernaryScale: TernaryScale." + layout.TernaryScale : "") +
+            (layout.LmHead != ProjectionFormat.Dense ? ", LmHead: ProjectionFormat." + layout.LmHead : "") + ")";
     }
 
     private static string Mixer(MixerLayout mixer) => mixer switch
@@ -470,11 +480,14 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Gathered", experts > 0 ? Chunk * (long)layout.HiddenSize : 0, "rows of x of the tokens that chose one expert"));
         s.Floats.Add(("ExpertOut", Chunk * (long)topK * layout.HiddenSize, "each token's chosen experts' outputs [Chunk, TopK, HiddenSize]"));
         s.Floats.Add(("Logits", layout.VocabSize, "output logits"));
-        if (layout.Projections != ProjectionFormat.Dense)
+        if (layout.Projections != ProjectionFormat.Dense || layout.LmHead != ProjectionFormat.Dense)
         {
+            // The projections' inputs (a chunk of the widest), and the classifier's (one token of the hidden size, per q8_0 block).
             int widest = System.Math.Max(System.Math.Max(layout.HiddenSize, inner), System.Math.Max(query, ffn));
-            s.Int8 = Chunk * (long)QuantizedRows.PadColumns(widest);
-            s.Floats.Add(("XqScales", Chunk * (long)QuantizedRows.ScalesPerRow(layout.Projections, widest), "scales of Xq (per token, or per q8_0 block)"));
+            bool projections = layout.Projections != ProjectionFormat.Dense;
+            long scales = projections ? Chunk * (long)QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0;
+            s.Int8 = projections ? Chunk * (long)QuantizedRows.PadColumns(widest) : QuantizedRows.PadColumns(layout.HiddenSize);
+            s.Floats.Add(("XqScales", System.Math.Max(scales, QuantizedRows.ScalesPerRow(layout.LmHead, layout.HiddenSize)), "scales of Xq (per token, or per q8_0 block)"));
         }
         return s;
     }

@@ -34,6 +34,11 @@ static partial class LayoutHash
         {
             sb.Append(";proj=").Append(layout.Projections).Append(",scale=").Append(layout.TernaryScale);
         }
+        // Added with the quantized classifier, likewise.
+        if (layout.LmHead != ProjectionFormat.Dense)
+        {
+            sb.Append(";head=").Append(layout.LmHead);
+        }
         foreach (var layer in layout.Layers)
         {
             sb.Append("|L").Append(Num(layer.Index)).Append(':');

@@ -104,8 +104,9 @@ enum RopeType { Default, Linear, Llama3, Yarn }
 /// A whole model: embedding, the layers in order, final norm and classifier. <see cref="Norm"/> is the kind of
 /// every block norm and the final norm; <see cref="LogitSoftCap"/>, when positive, maps the logits through
 /// <c>cap · tanh(logits / cap)</c> (HF xLSTM: 30). <see cref="Projections"/> is the format of the layers' projection
-/// matrices (<see cref="TernaryScale"/> reads a ternary checkpoint's stored scales); the BitNet family adds the sub-norms
-/// <c>attn_sub_norm</c> (before o_proj) and <c>ffn_sub_norm</c> (before down_proj).
+/// matrices (<see cref="TernaryScale"/> reads a ternary checkpoint's stored scales) and <see cref="LmHead"/> that of the
+/// classifier (dense or q8_0; a tied classifier is quantized from the embedding, whose lookup stays float); the BitNet family
+/// adds the sub-norms <c>attn_sub_norm</c> (before o_proj) and <c>ffn_sub_norm</c> (before down_proj).
 /// </summary>
 sealed partial record ModelLayout(
     string Name,
@@ -121,7 +122,8 @@ sealed partial record ModelLayout(
     NormKind Norm = NormKind.RmsNorm,
     double LogitSoftCap = 0,
     ProjectionFormat Projections = ProjectionFormat.Dense,
-    TernaryScale TernaryScale = TernaryScale.Multiply)
+    TernaryScale TernaryScale = TernaryScale.Multiply,
+    ProjectionFormat LmHead = ProjectionFormat.Dense)
 {
     /// <summary>Whether the layers have BitNet's sub-norms before o_proj and down_proj.</summary>
     public bool HasSubNorms => Family == CheckpointFamily.Bitnet;

@@ -23,6 +23,7 @@ static partial class SpecReader
     private static readonly string[] s_families = { "llama", "mixtral", "mamba", "jamba", "xlstm", "xlstm-nxai", "bitnet", "hybrid" };
     private static readonly string[] s_dtypes = { "f32", "f16", "bf16", "q8_0", "ternary" };
     private static readonly string[] s_projections = { "dense", "q8_0", "ternary" };
+    private static readonly string[] s_lmHeads = { "dense", "q8_0" };
     private static readonly string[] s_ternaryScales = { "multiply", "divide" };
     private static readonly string[] s_tokenizers = { "sentencepiece", "bpe", "bytes", "none" };
     private static readonly string[] s_mixers = { "attention", "mamba", "mlstm", "slstm" };
@@ -89,6 +90,7 @@ static partial class SpecReader
         double softCap = model.Number("logit_soft_cap", required: false, exclusiveMin: 0) ?? 0;
         int? projections = model.Choice("projections", required: false, s_projections) ?? (model.Get("projections") is null ? 0 : null);
         int ternaryScale = model.Choice("ternary_scale", required: false, s_ternaryScales) ?? 0;
+        int? lmHead = model.Choice("lm_head", required: false, s_lmHeads) ?? (model.Get("lm_head") is null ? 0 : null);
         if (family == (int)CheckpointFamily.Bitnet && projections is not null && projections != (int)ProjectionFormat.Ternary)
         {
             model.Report(SpecProblemIds.Inconsistent, "the 'bitnet' family multiplies with ternary weights; give \"projections\": \"ternary\"",
@@ -140,14 +142,14 @@ static partial class SpecReader
             }
         }
 
-        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || norm is null || projections is null || !layersOk)
+        if (name is null || family is null || vocab is null || hidden is null || maxContext is null || eps is null || norm is null || projections is null || lmHead is null || !layersOk)
         {
             return null;
         }
 
         var layout = new ModelLayout(name, (CheckpointFamily)family.Value, vocab.Value, hidden.Value, maxContext.Value, eps.Value, tie,
             (WeightFormat)dtype, (TokenizerKind)tokenizer, new EquatableArray<LayerLayout>(layers.ToArray()), (NormKind)norm.Value, softCap,
-            (ProjectionFormat)projections.Value, (TernaryScale)ternaryScale);
+            (ProjectionFormat)projections.Value, (TernaryScale)ternaryScale, (ProjectionFormat)lmHead.Value);
         CheckSizes(layout, model, problems);
         return layout;
     }

@@ -12,7 +12,8 @@ public sealed class GenericModel : LanguageModel
     private readonly Matrix _embedding;
     private readonly Matrix _finalNorm;
     private readonly float[] _finalNormScale;
-    private readonly Matrix _lmHead;
+    private readonly Matrix _lmHead; // a dense classifier
+    private readonly Q8Matrix _lmHeadQ8; // a q8_0 classifier (Layout.LmHead)
     private readonly LayerWeights[] _layers;
     private readonly float _eps;
 
@@ -38,7 +39,15 @@ public sealed class GenericModel : LanguageModel
         _embedding = checkpoint.Weight(names.Embedding, layout.VocabSize, d);
         _finalNorm = checkpoint.Matrix(names.FinalNorm, 1, d);
         _finalNormScale = layout.Norm == NormKind.LayerNorm1p ? NormWeights.OnePlus(_finalNorm.Row(0)) : [];
-        _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Weight(TensorNames.LmHead, layout.VocabSize, d);
+        string head = layout.TieEmbeddings ? names.Embedding : TensorNames.LmHead;
+        if (layout.LmHead == ProjectionFormat.Q8_0)
+        {
+            _lmHeadQ8 = checkpoint.Q8(head, layout.VocabSize, d);
+        }
+        else
+        {
+            _lmHead = layout.TieEmbeddings ? _embedding : checkpoint.Weight(head, layout.VocabSize, d);
+        }
         _layers = new LayerWeights[layout.Layers.Count];
         int maxQuery = 0, maxInner = 0, maxDbc = 0, maxRank = 0, maxFfn = 0, maxExperts = 0, maxTopK = 0, maxQkv = 0, maxGates = 0, maxRecurrent = 0;
         foreach (var layer in layout.Layers)
@@ -105,10 +114,12 @@ public sealed class GenericModel : LanguageModel
         _experts = new int[Chunk * maxTopK];
         _slots = new int[maxExperts > 0 ? Chunk : 0];
         _logits = new float[layout.VocabSize];
-        bool quantized = layout.Projections != ProjectionFormat.Dense;
+        // The projections' inputs (a chunk of the widest), and the classifier's (one token of the hidden size, per q8_0 block).
+        bool quantized = layout.Projections != ProjectionFormat.Dense, quantizedHead = layout.LmHead != ProjectionFormat.Dense;
         int widest = Math.Max(Math.Max(d, maxInner), Math.Max(maxQuery, maxFfn));
-        _xq = new sbyte[quantized ? Chunk * QuantizedRows.PadColumns(widest) : 0];
-        _xqScales = new float[quantized ? Chunk * QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0];
+        _xq = new sbyte[quantized ? Chunk * QuantizedRows.PadColumns(widest) : quantizedHead ? QuantizedRows.PadColumns(d) : 0];
+        _xqScales = new float[Math.Max(quantized ? Chunk * QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0,
+            quantizedHead ? QuantizedRows.ScalesPerRow(layout.LmHead, d) : 0)];
     }
 
     public override string EngineName => "generic";
@@ -198,7 +209,15 @@ public sealed class GenericModel : LanguageModel
             }
         }
         NormRows(h.Slice((n - 1) * d, d), _finalNorm, _finalNormScale, x[..d], 1);
-        Workers.MatVec(_lmHead, x[..d], _logits);
+        if (Layout.LmHead == ProjectionFormat.Q8_0)
+        {
+            Kernels.QuantizeQ8Rows(x[..d], 1, d, _xq, _xqScales);
+            Workers.Q8MatMul(_lmHeadQ8, _xq, _xqScales, 1, _logits);
+        }
+        else
+        {
+            Workers.MatVec(_lmHead, x[..d], _logits);
+        }
         if (Layout.LogitSoftCap > 0)
         {
             Kernels.SoftCap(_logits, (float)Layout.LogitSoftCap);

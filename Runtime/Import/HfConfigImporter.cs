@@ -400,13 +400,17 @@ public static class HfConfigImporter
 
     /// <summary>
     /// Post-training quantization of a layout's projections (<c>--quant q8_0|ternary</c>): the same layout with
-    /// <paramref name="format"/>, validated like a spec; its float checkpoint is then quantized at load
-    /// (<see cref="Checkpoint.Q8"/>, <see cref="Checkpoint.Ternary"/>). <paramref name="what"/> names the source in messages.
+    /// <paramref name="format"/> and, as llama.cpp's Q8_0 files do, a q8_0 classifier (dense with <c>--quant f32</c>), validated
+    /// like a spec; its float checkpoint is then quantized at load (<see cref="Checkpoint.Q8"/>, <see cref="Checkpoint.Ternary"/>).
+    /// A checkpoint already stored in <paramref name="format"/> is kept as it is. <paramref name="what"/> names the source in messages.
     /// </summary>
     public static ModelLayout Quantize(ModelLayout layout, ProjectionFormat format, string what)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        return layout.Projections == format ? layout : Validate(layout with { Projections = format, TernaryScale = TernaryScale.Multiply }, what);
+        var head = format == ProjectionFormat.Dense ? ProjectionFormat.Dense : ProjectionFormat.Q8_0;
+        return layout.Projections == format
+            ? layout
+            : Validate(layout with { Projections = format, TernaryScale = TernaryScale.Multiply, LmHead = head }, what);
     }
 
     /// <summary>The <c>--quant</c> names of the projection formats: <c>f32</c> (dense), <c>q8_0</c>, <c>ternary</c>.</summary>

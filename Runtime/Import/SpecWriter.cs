@@ -48,6 +48,10 @@ public static class SpecWriter
             {
                 w.WriteString("ternary_scale", layout.TernaryScale == TernaryScale.Divide ? "divide" : "multiply");
             }
+            if (layout.LmHead != ProjectionFormat.Dense)
+            {
+                w.WriteString("lm_head", "q8_0");
+            }
             w.WriteStartArray("layers");
             for (int i = 0; i < layout.Layers.Count;)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -61,8 +62,21 @@ public static partial class Kernels
     internal static void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
         int rowStart, int rowEnd)
     {
-        int stride = w.PaddedCols, blocks = w.Blocks;
-        for (int r = rowStart; r < rowEnd; r++)
+        int stride = w.PaddedCols, blocks = w.Blocks, r = rowStart;
+        // A batch reads each weight block several times: four rows per pass share the activations' loads and hide the FMA
+        // latency. A single token streams the weights from memory once, where one row after the other reads them in order,
+        // which measured faster (jamba-128m decode) than four interleaved streams.
+        if (Avx2.IsSupported && count > 1)
+        {
+            for (; r + 4 <= rowEnd; r += 4)
+            {
+                for (int t = 0; t < count; t++)
+                {
+                    Q8Dot4Avx2(w, r, x.Slice(t * stride, stride), scales.Slice(t * blocks, blocks), destination.Slice((t * w.Rows) + r, 4));
+                }
+            }
+        }
+        for (; r < rowEnd; r++)
         {
             ReadOnlySpan<sbyte> row = w.Row(r);
             ReadOnlySpan<float> rowScales = w.RowScales(r);
@@ -146,6 +160,46 @@ public static partial class Kernels
             sum += Vector128.Sum(block) * (wScales[b] * xScales[b]);
         }
         return sum;
+    }
+
+    /// <summary>
+    /// Four rows of <see cref="Q8DotAvx2"/> in one pass over the activations, bit for bit the same outputs: each block of <c>x</c>
+    /// is loaded and made absolute once for all four rows (<c>vpmaddubsw(|x|, sign(w, x))</c> has the same exact pair sums as
+    /// <c>vpmaddubsw(|w|, sign(x, w))</c>), and the four independent accumulators hide the FMA latency that bounds one row.
+    /// </summary>
+    private static unsafe void Q8Dot4Avx2(in Q8Matrix w, int row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales, Span<float> destination)
+    {
+        int stride = w.PaddedCols, blocks = w.Blocks;
+        sbyte* w0 = w.Quants + ((long)row * stride), w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        float* s0 = w.Scales + ((long)row * blocks), s1 = s0 + blocks, s2 = s1 + blocks, s3 = s2 + blocks;
+        ref sbyte xr = ref MemoryMarshal.GetReference(x);
+        ref float xsr = ref MemoryMarshal.GetReference(xScales);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            int at = b * Q8Matrix.Block;
+            var xv = Vector256.LoadUnsafe(ref xr, (nuint)at);
+            var xAbs = Avx2.Abs(xv);
+            var xs = Vector256.Create(Unsafe.Add(ref xsr, b));
+            acc0 = Q8BlockAvx2(acc0, w0 + at, s0[b], xv, xAbs, xs);
+            acc1 = Q8BlockAvx2(acc1, w1 + at, s1[b], xv, xAbs, xs);
+            acc2 = Q8BlockAvx2(acc2, w2 + at, s2[b], xv, xAbs, xs);
+            acc3 = Q8BlockAvx2(acc3, w3 + at, s3[b], xv, xAbs, xs);
+        }
+        destination[0] = Vector256.Sum(acc0);
+        destination[1] = Vector256.Sum(acc1);
+        destination[2] = Vector256.Sum(acc2);
+        destination[3] = Vector256.Sum(acc3);
+    }
+
+    /// <summary>One block of <see cref="Q8Dot4Avx2"/>: <c>acc + float(Σ w·x) · (wScale · xScale)</c>, as <see cref="Q8DotAvx2"/> adds it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Q8BlockAvx2(Vector256<float> acc, sbyte* w, float wScale, Vector256<sbyte> x, Vector256<byte> xAbs, Vector256<float> xScale)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(xAbs, Avx2.Sign(Avx.LoadVector256(w), x));
+        var block = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
+        var scale = Vector256.Create(wScale) * xScale;
+        return Fma.IsSupported ? Fma.MultiplyAdd(block, scale, acc) : Avx.Add(Avx.Multiply(block, scale), acc);
     }
 
     /// <summary>

@@ -88,8 +88,18 @@ public static partial class Kernels
     internal static void TernaryMatMulRows(in TernaryMatrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
         int rowStart, int rowEnd)
     {
-        int stride = w.PaddedCols;
-        for (int r = rowStart; r < rowEnd; r++)
+        int stride = w.PaddedCols, r = rowStart;
+        if (Avx2.IsSupported)
+        {
+            for (; r + 4 <= rowEnd; r += 4)
+            {
+                for (int t = 0; t < count; t++)
+                {
+                    TernaryDot4Avx2(w, r, x.Slice(t * stride, stride), scales[t], destination.Slice((t * w.Rows) + r, 4));
+                }
+            }
+        }
+        for (; r < rowEnd; r++)
         {
             ReadOnlySpan<byte> row = w.Row(r);
             for (int t = 0; t < count; t++)
@@ -199,6 +209,53 @@ public static partial class Kernels
     }
 
     /// <summary>
+    /// Four rows of <see cref="TernaryDotAvx2"/> in one pass, with the same exact integer sums (so the same outputs): each
+    /// 128 activations are loaded once for the four rows, and the four accumulators are independent.
+    /// </summary>
+    private static unsafe void TernaryDot4Avx2(in TernaryMatrix w, int row, ReadOnlySpan<sbyte> x, float xScale, Span<float> destination)
+    {
+        int stride = w.Stride;
+        byte* w0 = w.Data + ((long)row * stride), w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        ref sbyte a = ref MemoryMarshal.GetReference(x);
+        Vector256<int> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (int k = 0; k < stride; k += TernaryMatrix.BlockBytes)
+        {
+            ref sbyte xs = ref Unsafe.Add(ref a, 4 * k);
+            var x0 = Vector256.LoadUnsafe(ref xs);
+            var x1 = Vector256.LoadUnsafe(ref xs, 32);
+            var x2 = Vector256.LoadUnsafe(ref xs, 64);
+            var x3 = Vector256.LoadUnsafe(ref xs, 96);
+            acc0 = Avx2.Add(acc0, TernaryBlockAvx2(Avx.LoadVector256(w0 + k), x0, x1, x2, x3));
+            acc1 = Avx2.Add(acc1, TernaryBlockAvx2(Avx.LoadVector256(w1 + k), x0, x1, x2, x3));
+            acc2 = Avx2.Add(acc2, TernaryBlockAvx2(Avx.LoadVector256(w2 + k), x0, x1, x2, x3));
+            acc3 = Avx2.Add(acc3, TernaryBlockAvx2(Avx.LoadVector256(w3 + k), x0, x1, x2, x3));
+        }
+        float scale = w.Scale * xScale;
+        destination[0] = Vector256.Sum(acc0) * scale;
+        destination[1] = Vector256.Sum(acc1) * scale;
+        destination[2] = Vector256.Sum(acc2) * scale;
+        destination[3] = Vector256.Sum(acc3) * scale;
+    }
+
+    /// <summary>One 128-column block of <see cref="TernaryDot4Avx2"/>: the eight 32-bit partial sums of the packed codes times the activations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> TernaryBlockAvx2(Vector256<byte> packed, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2, Vector256<sbyte> x3)
+    {
+        var ones = Vector256.Create((byte)1);
+        var codes = packed.AsUInt16();
+        var block = Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(x0, TernaryWeightsAvx2(codes, 0)));
+        block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(x1, TernaryWeightsAvx2(codes, 2))));
+        block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(x2, TernaryWeightsAvx2(codes, 4))));
+        block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(x3, TernaryWeightsAvx2(codes, 6))));
+        return Avx2.MultiplyAddAdjacent(block, Vector256.Create((short)1));
+    }
+
+    /// <summary>The weights w − 1 ∈ {−1, 0, 1} of the 2-bit codes at <paramref name="shift"/> in each byte, as signed bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> TernaryWeightsAvx2(Vector256<ushort> packed, [ConstantExpected] byte shift) =>
+        Avx2.Subtract(Avx2.And(Avx2.ShiftRightLogical(packed, shift).AsByte(), Vector256.Create((byte)3)), Vector256.Create((byte)1)).AsSByte();
+
+    /// <summary>
     /// AVX2: per 32 codes, <c>vpsignb</c> negates or zeroes the activations by the weights (w − 1 from the 2-bit code), then
     /// <c>vpmaddubsw</c> with ones sums pairs into 16 bits and <c>vpmaddwd</c> with ones into 32 bits, once per 128 columns.
     /// </summary>
@@ -206,24 +263,13 @@ public static partial class Kernels
     {
         ref byte w = ref MemoryMarshal.GetReference(row);
         ref sbyte a = ref MemoryMarshal.GetReference(x);
-        var three = Vector256.Create((byte)3);
-        var ones = Vector256.Create((byte)1);
-        var ones16 = Vector256.Create((short)1);
         var acc = Vector256<int>.Zero;
         for (int k = 0; k < row.Length; k += TernaryMatrix.BlockBytes)
         {
-            var packed = Vector256.LoadUnsafe(ref w, (nuint)k).AsUInt16();
             ref sbyte xs = ref Unsafe.Add(ref a, 4 * k);
-            var block = Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs), Weights(packed, 0)));
-            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 32), Weights(packed, 2))));
-            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 64), Weights(packed, 4))));
-            block = Avx2.Add(block, Avx2.MultiplyAddAdjacent(ones, Avx2.Sign(Vector256.LoadUnsafe(ref xs, 96), Weights(packed, 6))));
-            acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(block, ones16));
+            acc = Avx2.Add(acc, TernaryBlockAvx2(Vector256.LoadUnsafe(ref w, (nuint)k), Vector256.LoadUnsafe(ref xs), Vector256.LoadUnsafe(ref xs, 32),
+                Vector256.LoadUnsafe(ref xs, 64), Vector256.LoadUnsafe(ref xs, 96)));
         }
         return Vector256.Sum(acc);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        Vector256<sbyte> Weights(Vector256<ushort> packed, [ConstantExpected] byte shift) =>
-            Avx2.Subtract(Avx2.And(Avx2.ShiftRightLogical(packed, shift).AsByte(), three), ones).AsSByte();
     }
 }

@@ -5,6 +5,21 @@ namespace EdgeJamba.Runtime;
 
 public sealed unsafe partial class Checkpoint
 {
+    // Bytes of each tensor's copy held in a load-time format (q8_0, or ternary from float), by tensor name.
+    private readonly Dictionary<string, long> _heldBytes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The bytes a product reads of tensor <paramref name="name"/> when it was quantized at load (<see cref="Q8"/>, or
+    /// <see cref="Ternary"/> of a float tensor); <see langword="null"/> when it is read as stored.
+    /// </summary>
+    public long? HeldBytes(string name)
+    {
+        lock (_lock)
+        {
+            return _heldBytes.TryGetValue(name, out long bytes) ? bytes : null;
+        }
+    }
+
     /// <summary>
     /// Tensor <paramref name="name"/> as a ternary <c>[rows, cols]</c> matrix, repacked once into native memory owned by the
     /// checkpoint. A <c>U8</c> tensor of shape <c>[rows / 4, cols]</c> is HF's packed BitNet weight (logical row <c>j·rows/4 + r</c>
@@ -41,6 +56,10 @@ public sealed unsafe partial class Checkpoint
         }
         long bytes = TernaryMatrix.PackedBytes(rows, cols);
         byte* data = (byte*)Allocate(bytes);
+        if (info.DType != TensorDType.U8)
+        {
+            Held(name, bytes);
+        }
         TernaryMatrix.Pack(values, rows, cols, new Span<byte>(data, checked((int)bytes)));
         return new TernaryMatrix(data, rows, cols, gamma);
     }
@@ -68,19 +87,31 @@ public sealed unsafe partial class Checkpoint
 
     /// <summary>
     /// Float tensor <paramref name="name"/> (<c>[rows, cols]</c>, F32, F16 or BF16) quantized to q8_0 once, row by row
-    /// (<see cref="WeightQuantizer.QuantizeQ8Row"/>), into native memory owned by the checkpoint.
+    /// (<see cref="WeightQuantizer.QuantizeQ8Row"/>), into native memory owned by the checkpoint. A 16-bit tensor is widened
+    /// one row at a time, never held as float32.
     /// </summary>
     public Q8Matrix Q8(string name, int rows, int cols)
     {
-        Matrix source = Matrix(name, rows, cols);
+        Matrix source = Weight(name, rows, cols);
+        var row = new float[cols];
         int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
         sbyte* quants = (sbyte*)Allocate((long)rows * padded);
         float* scales = (float*)Allocate((long)rows * blocks * sizeof(float));
+        Held(name, ((long)rows * padded) + ((long)rows * blocks * sizeof(float)));
         for (int r = 0; r < rows; r++)
         {
-            WeightQuantizer.QuantizeQ8Row(source.Row(r), new Span<sbyte>(quants + ((long)r * padded), padded), new Span<float>(scales + ((long)r * blocks), blocks));
+            source.CopyRowTo(r, row);
+            WeightQuantizer.QuantizeQ8Row(row, new Span<sbyte>(quants + ((long)r * padded), padded), new Span<float>(scales + ((long)r * blocks), blocks));
         }
         return new Q8Matrix(quants, scales, rows, cols);
+    }
+
+    private void Held(string name, long bytes)
+    {
+        lock (_lock)
+        {
+            _heldBytes[name] = bytes;
+        }
     }
 
     /// <summary>64-byte aligned native memory freed with the checkpoint.</summary>

@@ -176,6 +176,33 @@ public sealed class CliTests(AotBinary binary)
         Assert.StartsWith("<svg", File.ReadAllText(svg), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>--quant</c> quantizes the random projections and the classifier at load: the bytes one decode step reads shrink to
+    /// what q8_0 (34..36 bytes per 32 weights) and ternary (2 bits, classifier q8_0) hold, on the compiled-in q8_0 and ternary
+    /// jamba-128m layouts' specialized code.
+    /// </summary>
+    [Fact]
+    public void Bench_RandomShape_Quant_ReadsTheQuantizedBytes()
+    {
+        var bytes = new Dictionary<string, long>();
+        foreach (string quant in new[] { "f32", "q8_0", "ternary" })
+        {
+            var run = binary.Run(null, "bench", "--random", "jamba-128m", "--quant", quant, "-p", "2", "-n", "2", "-r", "1", "--json");
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            using var json = JsonDocument.Parse(run.StdOut);
+            Assert.Equal("specialized", json.RootElement.GetProperty("engine").GetString());
+            bytes[quant] = json.RootElement.GetProperty("decode_bytes_per_token").GetInt64();
+        }
+        // jamba-128m reads ~85M float weights per token (top-2 of 4 experts); the classifier and all projections but x_proj,
+        // dt_proj and the router go 8-bit or 2-bit.
+        Assert.InRange(bytes["q8_0"], bytes["f32"] * 0.26, bytes["f32"] * 0.32);
+        Assert.InRange(bytes["ternary"], bytes["f32"] * 0.07, bytes["f32"] * 0.12);
+
+        var refused = binary.Run(null, "bench", "--model", binary.TempDirectory, "--quant", "q8_0");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--random", refused.StdErr, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void Binary_DependsOnlyOnLibcAndLibm()
     {

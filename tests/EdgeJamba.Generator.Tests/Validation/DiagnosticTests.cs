@@ -158,6 +158,22 @@ public class DiagnosticTests
           ]
         }
         """)]
+    // The classifier is dense or q8_0: a ternary head is not a format this version has.
+    [InlineData("""
+        {
+          "name": "Tiny",
+          "family": "llama",
+          "vocab_size": 32,
+          "hidden_size": 16,
+          "max_context": 8,
+          "norm_eps": 1e-5,
+          "projections": "ternary",
+          "lm_head": {|EJ0005:"ternary"|},
+          "layers": [
+            { "mixer": { "kind": "attention", "heads": 4, "rope": null }, "ffn": { "kind": "dense", "intermediate_size": 32 } }
+          ]
+        }
+        """)]
     public void Unknown_kind_or_value_is_EJ0005_at_the_value(string markup) => AssertDiagnostics(markup);
 
     [Fact]

@@ -39,7 +39,7 @@ internal static class RandomLayout
     /// <summary>
     /// The projection format, drawn from its own generator so that the draws above stay those of the float layouts: every
     /// eighth layout (a Llama one) becomes BitNet (ternary, sub-norms), the others keep float projections or take q8_0 or
-    /// ternary ones.
+    /// ternary ones; a third of the non-BitNet layouts (drawn after that) classify with a q8_0 head.
     /// </summary>
     private static ModelLayout Quantized(ModelLayout layout, int index)
     {
@@ -54,12 +54,13 @@ internal static class RandomLayout
                 TernaryScale = rng.Next(2) == 0 ? TernaryScale.Multiply : TernaryScale.Divide,
             };
         }
-        return rng.Next(4) switch
+        var quantized = rng.Next(4) switch
         {
             0 => layout with { Projections = ProjectionFormat.Q8_0 },
             1 => layout with { Projections = ProjectionFormat.Ternary },
             _ => layout,
         };
+        return rng.Next(3) == 0 ? quantized with { LmHead = ProjectionFormat.Q8_0 } : quantized;
     }
 
     /// <summary>

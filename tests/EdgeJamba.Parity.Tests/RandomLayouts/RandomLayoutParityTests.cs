@@ -115,6 +115,9 @@ public sealed class RandomLayoutParityTests(RandomModelsFixture fixture, ITestOu
             ("logit soft cap", layouts.Any(l => l.LogitSoftCap > 0)),
             ("q8_0 projections with attention, Mamba and MoE layers", Quantized(ProjectionFormat.Q8_0)),
             ("ternary projections with attention, Mamba and MoE layers", Quantized(ProjectionFormat.Ternary)),
+            ("q8_0 head, tied", layouts.Any(l => l.LmHead == ProjectionFormat.Q8_0 && l.TieEmbeddings)),
+            ("q8_0 head, untied, with float projections", layouts.Any(l => l.LmHead == ProjectionFormat.Q8_0 && !l.TieEmbeddings && l.Projections == ProjectionFormat.Dense)),
+            ("q8_0 head with ternary projections", layouts.Any(l => l.LmHead == ProjectionFormat.Q8_0 && l.Projections == ProjectionFormat.Ternary)),
             ("hybrid with attention, Mamba, both mLSTMs and sLSTM", layouts.Any(l => l.Layers.Any(x => x.Mixer is AttentionLayout) && l.Layers.Any(x => x.Mixer is MambaLayout) &&
                 l.Layers.Any(x => x.Mixer is MLstmLargeLayout) && l.Layers.Any(x => x.Mixer is MLstmNxaiLayout) && l.Layers.Any(x => x.Mixer is SLstmLayout))),
         };

@@ -132,6 +132,47 @@ public sealed unsafe class Q8Tests
     }
 
     [Fact]
+    public void Q8MatMul_rows_in_groups_of_four_have_the_bits_of_the_one_row_dot()
+    {
+        var random = new Random(31);
+        const int rows = 11, cols = 200, count = 3;
+        int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
+        sbyte[] wq = Codes(random, rows * padded, rows * padded), xq = new sbyte[count * padded];
+        float[] wScales = Scales(random, rows * blocks), xScales = Scales(random, count * blocks);
+        for (int t = 0; t < count; t++)
+        {
+            Codes(random, cols, padded).CopyTo(xq, t * padded);
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            wq.AsSpan((r * padded) + cols, padded - cols).Clear();
+        }
+        fixed (sbyte* q = wq)
+        fixed (float* s = wScales)
+        {
+            var w = new Q8Matrix(q, s, rows, cols);
+            // All rows (two groups of four and a tail of three), then a range that starts off a group boundary.
+            foreach (var (start, end) in new[] { (0, rows), (1, 10) })
+            {
+                var destination = new float[count * rows];
+                Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end);
+                for (int t = 0; t < count; t++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float expected = r < start || r >= end ? 0f
+                            : Kernels.Q8Dot(w.Row(r), w.RowScales(r), xq.AsSpan(t * padded, padded), xScales.AsSpan(t * blocks, blocks));
+                        float actual = destination[(t * rows) + r];
+                        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                            $"rows {start}..{end}, token {t}, row {r}: {actual} vs {expected}");
+                    }
+                }
+                Assert.Contains(destination, v => v != 0);
+            }
+        }
+    }
+
+    [Fact]
     public void Q8MatMul_on_a_worker_pool_has_the_bits_of_one_thread()
     {
         var random = new Random(29);
