@@ -19,6 +19,38 @@ public class MatVecTests
         Assert.Throws<ArgumentException>(() => Kernels.MatVec(empty, new float[2], new float[2]));
     }
 
+    /// <summary>
+    /// A 16-bit row widened in registers (AVX2) sums exactly as the 256-bit dot product of the row widened by
+    /// <see cref="Kernels.Widen"/>, bit for bit: every F16 bit pattern but NaN, and BF16 ones, in rows of every length 8..107 (narrower rows take the 128-bit path).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public unsafe void MatVec_of_16_bit_weights_has_the_bits_of_the_widened_dot_product(TensorDType dtype)
+    {
+        Skip.IfNot(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
+            "the in-register widening is the AVX2 path (256-bit vectors with FMA)");
+        var random = new Random(4);
+        var patterns = Enumerable.Range(0, 65536).Select(i => (ushort)i)
+            .Where(h => dtype == TensorDType.BF16 ? (h & 0x7F80) != 0x7F80 : (h & 0x7C00) != 0x7C00 || (h & 0x3FF) == 0) // no NaN (F16 keeps ±inf)
+            .ToArray();
+        for (int start = 0, cols = 8; start < patterns.Length; start += cols, cols = 8 + ((cols - 7) % 100))
+        {
+            int n = Math.Max(8, Math.Min(cols, patterns.Length - start));
+            start = Math.Min(start, patterns.Length - n);
+            var row = patterns.AsSpan(start, n).ToArray();
+            float[] x = Uniform(random, n), widened = new float[n], actual = new float[1];
+            Kernels.Widen(row, dtype, widened);
+            fixed (ushort* data = row)
+            {
+                Kernels.MatVec(new Matrix(data, dtype, 1, n), x, actual);
+            }
+            float expected = Kernels.Dot<Simd256, System.Runtime.Intrinsics.Vector256<float>>(widened, x);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual[0]) || (float.IsNaN(expected) && float.IsNaN(actual[0])),
+                $"{dtype}, patterns {start}..{start + n - 1}: {actual[0]} vs {expected}");
+        }
+    }
+
     /// <summary>Every column count 1..256 (3 rows) plus large and odd shapes.</summary>
     internal static void Check(MatVecKernel matVec)
     {

@@ -45,13 +45,19 @@ public class WorkerPoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
     }
 
-    /// <summary>BF16 and F16 weights, widened on the fly, against a float64 oracle of the same values widened by plain scalar code.</summary>
+    /// <summary>
+    /// BF16 and F16 weights, widened on the fly, against a float64 oracle of the same values widened by plain scalar code;
+    /// every seventh weight is a special value (zeros of both signs, subnormals, the smallest normal, F16's largest finite).
+    /// </summary>
     [Theory]
     [InlineData(TensorDType.BF16)]
     [InlineData(TensorDType.F16)]
     public unsafe void SixteenBitProducts_MatchTheOracle(TensorDType dtype)
     {
         var random = new Random(5);
+        ushort[] specials = dtype == TensorDType.F16
+            ? [0x0000, 0x8000, 0x0001, 0x8001, 0x0200, 0x03FF, 0x83FF, 0x0400, 0x8400, 0x7BFF, 0xFBFF]
+            : [0x0000, 0x8000, 0x0001, 0x8001, 0x007F, 0x0080, 0x8080];
         using var pool = new WorkerPool(3, minMultiplyAddsPerThread: 1);
         foreach ((int rows, int cols) in s_shapes.Concat(Lengths.Select(c => (3, c))))
         {
@@ -62,7 +68,8 @@ public class WorkerPoolTests
                 for (int i = 0; i < wide.Length; i++)
                 {
                     float value = (float)((random.NextDouble() * 2) - 1);
-                    data[i] = dtype == TensorDType.F16 ? BitConverter.HalfToUInt16Bits((Half)value) : (ushort)(BitConverter.SingleToUInt32Bits(value) >> 16);
+                    data[i] = i % 7 == 3 ? specials[random.Next(specials.Length)]
+                        : dtype == TensorDType.F16 ? BitConverter.HalfToUInt16Bits((Half)value) : (ushort)(BitConverter.SingleToUInt32Bits(value) >> 16);
                     wide[i] = dtype == TensorDType.F16 ? (float)BitConverter.UInt16BitsToHalf(data[i]) : BitConverter.UInt32BitsToSingle((uint)data[i] << 16);
                 }
                 var w = new Matrix(data, dtype, rows, cols);
