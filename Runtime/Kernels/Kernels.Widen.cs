@@ -12,12 +12,24 @@ public static partial class Kernels
     /// <param name="dtype"><see cref="TensorDType.F16"/> or <see cref="TensorDType.BF16"/>.</param>
     /// <param name="destination">As many floats as <paramref name="source"/> has elements.</param>
     /// <exception cref="ArgumentException">A length differs, or <paramref name="dtype"/> is not 16-bit.</exception>
-    public static void Widen(ReadOnlySpan<ushort> source, TensorDType dtype, Span<float> destination)
+    public static unsafe void Widen(ReadOnlySpan<ushort> source, TensorDType dtype, Span<float> destination)
     {
         RequireLength(destination, source.Length);
         if (dtype == TensorDType.F16)
         {
-            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source), destination);
+            int done = 0;
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                fixed (ushort* from = source)
+                fixed (float* to = destination)
+                {
+                    for (; done + 8 <= source.Length; done += 8)
+                    {
+                        System.Runtime.Intrinsics.Vector256.Store(Widen8(from + done, f16: true), to + done);
+                    }
+                }
+            }
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source[done..]), destination[done..]);
         }
         else if (dtype == TensorDType.BF16)
         {

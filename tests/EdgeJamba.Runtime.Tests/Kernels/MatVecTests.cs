@@ -19,6 +19,26 @@ public class MatVecTests
         Assert.Throws<ArgumentException>(() => Kernels.MatVec(empty, new float[2], new float[2]));
     }
 
+    /// <summary>Widen gives every F16 bit pattern's value as <see cref="Half"/> converts it (NaN stays NaN), and BF16's as the upper half of a float.</summary>
+    [Fact]
+    public void Widen_is_exact_for_every_16_bit_pattern()
+    {
+        var patterns = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        var widened = new float[patterns.Length];
+        Kernels.Widen(patterns, TensorDType.F16, widened);
+        for (int i = 0; i < patterns.Length; i++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf(patterns[i]);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]) || (float.IsNaN(expected) && float.IsNaN(widened[i])),
+                $"F16 0x{patterns[i]:X4}: {widened[i]} vs {expected}");
+        }
+        Kernels.Widen(patterns, TensorDType.BF16, widened);
+        for (int i = 0; i < patterns.Length; i++)
+        {
+            Assert.Equal((uint)patterns[i] << 16, BitConverter.SingleToUInt32Bits(widened[i]));
+        }
+    }
+
     /// <summary>
     /// A 16-bit row widened in registers (AVX2) sums exactly as the 256-bit dot product of the row widened by
     /// <see cref="Kernels.Widen"/>, bit for bit: every F16 bit pattern but NaN, and BF16 ones, in rows of every length 8..107 (narrower rows take the 128-bit path).
