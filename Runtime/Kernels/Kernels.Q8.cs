@@ -57,7 +57,7 @@ public static partial class Kernels
 
     /// <summary>
     /// Rows <paramref name="rowStart"/> .. <paramref name="rowEnd"/> − 1 of <see cref="Q8MatMul"/>, lengths unchecked; each
-    /// output is computed by the same instructions whatever the range (the worker pool's split).
+    /// output has the same bits whatever the range (the worker pool's split), its row computed alone or in a group of four.
     /// </summary>
     internal static void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
         int rowStart, int rowEnd)
@@ -163,9 +163,9 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// Four rows of <see cref="Q8DotAvx2"/> in one pass over the activations, bit for bit the same outputs: each block of <c>x</c>
-    /// is loaded and made absolute once for all four rows (<c>vpmaddubsw(|x|, sign(w, x))</c> has the same exact pair sums as
-    /// <c>vpmaddubsw(|w|, sign(x, w))</c>), and the four independent accumulators hide the FMA latency that bounds one row.
+    /// Four rows of <see cref="Q8DotAvx2"/> in one pass over the activations, bit for bit the same outputs (the same
+    /// <see cref="Q8BlockAvx2"/> steps): each block of <c>x</c> is loaded and made absolute once for all four rows, and the
+    /// four independent accumulators hide the FMA latency that bounds one row.
     /// </summary>
     private static unsafe void Q8Dot4Avx2(in Q8Matrix w, int row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales, Span<float> destination)
     {
@@ -181,10 +181,10 @@ public static partial class Kernels
             var xv = Vector256.LoadUnsafe(ref xr, (nuint)at);
             var xAbs = Avx2.Abs(xv);
             var xs = Vector256.Create(Unsafe.Add(ref xsr, b));
-            acc0 = Q8BlockAvx2(acc0, w0 + at, s0[b], xv, xAbs, xs);
-            acc1 = Q8BlockAvx2(acc1, w1 + at, s1[b], xv, xAbs, xs);
-            acc2 = Q8BlockAvx2(acc2, w2 + at, s2[b], xv, xAbs, xs);
-            acc3 = Q8BlockAvx2(acc3, w3 + at, s3[b], xv, xAbs, xs);
+            acc0 = Q8BlockAvx2(acc0, Avx.LoadVector256(w0 + at), xv, xAbs, Vector256.Create(s0[b]) * xs);
+            acc1 = Q8BlockAvx2(acc1, Avx.LoadVector256(w1 + at), xv, xAbs, Vector256.Create(s1[b]) * xs);
+            acc2 = Q8BlockAvx2(acc2, Avx.LoadVector256(w2 + at), xv, xAbs, Vector256.Create(s2[b]) * xs);
+            acc3 = Q8BlockAvx2(acc3, Avx.LoadVector256(w3 + at), xv, xAbs, Vector256.Create(s3[b]) * xs);
         }
         destination[0] = Vector256.Sum(acc0);
         destination[1] = Vector256.Sum(acc1);
@@ -192,35 +192,32 @@ public static partial class Kernels
         destination[3] = Vector256.Sum(acc3);
     }
 
-    /// <summary>One block of <see cref="Q8Dot4Avx2"/>: <c>acc + float(Σ w·x) · (wScale · xScale)</c>, as <see cref="Q8DotAvx2"/> adds it.</summary>
+    /// <summary>
+    /// One block of 32 of the AVX2 q8_0 dot products: <c>acc + float(Σ w·x) · scale</c>, the sum exact in 32 bits
+    /// (<c>vpmaddubsw(|x|, sign(w, x))</c> gives 16-bit pair sums, <c>vpmaddwd</c> with ones 32-bit ones).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> Q8BlockAvx2(Vector256<float> acc, sbyte* w, float wScale, Vector256<sbyte> x, Vector256<byte> xAbs, Vector256<float> xScale)
+    private static Vector256<float> Q8BlockAvx2(Vector256<float> acc, Vector256<sbyte> w, Vector256<sbyte> x, Vector256<byte> xAbs, Vector256<float> scale)
     {
-        var pairs = Avx2.MultiplyAddAdjacent(xAbs, Avx2.Sign(Avx.LoadVector256(w), x));
+        var pairs = Avx2.MultiplyAddAdjacent(xAbs, Avx2.Sign(w, x));
         var block = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
-        var scale = Vector256.Create(wScale) * xScale;
         return Fma.IsSupported ? Fma.MultiplyAdd(block, scale, acc) : Avx.Add(Avx.Multiply(block, scale), acc);
     }
 
     /// <summary>
-    /// AVX2 (llama.cpp's path): per block of 32, <c>vpmaddubsw(|w|, sign(x, w))</c> gives 16-bit pair sums of w·x, <c>vpmaddwd</c>
-    /// with ones 32-bit sums, converted to float and accumulated with the block's scale product by FMA.
+    /// AVX2 (llama.cpp's path): per block of 32, the exact integer sum of w·x (<see cref="Q8BlockAvx2"/>), converted to float and
+    /// accumulated with the block's scale product by FMA.
     /// </summary>
     internal static float Q8DotAvx2(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> wScales, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
     {
         ref sbyte wr = ref MemoryMarshal.GetReference(w);
         ref sbyte xr = ref MemoryMarshal.GetReference(x);
-        var ones16 = Vector256.Create((short)1);
         var acc = Vector256<float>.Zero;
         for (int b = 0; b < wScales.Length; b++)
         {
             nuint at = (nuint)(b * Q8Matrix.Block);
-            var wv = Vector256.LoadUnsafe(ref wr, at);
             var xv = Vector256.LoadUnsafe(ref xr, at);
-            var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(wv), Avx2.Sign(xv, wv));
-            var block = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, ones16));
-            var scale = Vector256.Create(wScales[b] * xScales[b]);
-            acc = Fma.IsSupported ? Fma.MultiplyAdd(block, scale, acc) : Avx.Add(Avx.Multiply(block, scale), acc);
+            acc = Q8BlockAvx2(acc, Vector256.LoadUnsafe(ref wr, at), xv, Avx2.Abs(xv), Vector256.Create(wScales[b] * xScales[b]));
         }
         return Vector256.Sum(acc);
     }
