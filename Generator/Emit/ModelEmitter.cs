@@ -482,12 +482,10 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Logits", layout.VocabSize, "output logits"));
         if (layout.Projections != ProjectionFormat.Dense || layout.LmHead != ProjectionFormat.Dense)
         {
-            // The projections' inputs (a chunk of the widest), and the classifier's (one token of the hidden size, per q8_0 block).
             int widest = System.Math.Max(System.Math.Max(layout.HiddenSize, inner), System.Math.Max(query, ffn));
-            bool projections = layout.Projections != ProjectionFormat.Dense;
-            long scales = projections ? Chunk * (long)QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0;
-            s.Int8 = projections ? Chunk * (long)QuantizedRows.PadColumns(widest) : QuantizedRows.PadColumns(layout.HiddenSize);
-            s.Floats.Add(("XqScales", System.Math.Max(scales, QuantizedRows.ScalesPerRow(layout.LmHead, layout.HiddenSize)), "scales of Xq (per token, or per q8_0 block)"));
+            var (codes, scales) = QuantizedRows.InputBuffers(layout, Chunk, widest);
+            s.Int8 = codes;
+            s.Floats.Add(("XqScales", scales, "scales of Xq (per token, or per q8_0 block)"));
         }
         return s;
     }

@@ -114,12 +114,9 @@ public sealed class GenericModel : LanguageModel
         _experts = new int[Chunk * maxTopK];
         _slots = new int[maxExperts > 0 ? Chunk : 0];
         _logits = new float[layout.VocabSize];
-        // The projections' inputs (a chunk of the widest), and the classifier's (one token of the hidden size, per q8_0 block).
-        bool quantized = layout.Projections != ProjectionFormat.Dense, quantizedHead = layout.LmHead != ProjectionFormat.Dense;
-        int widest = Math.Max(Math.Max(d, maxInner), Math.Max(maxQuery, maxFfn));
-        _xq = new sbyte[quantized ? Chunk * QuantizedRows.PadColumns(widest) : quantizedHead ? QuantizedRows.PadColumns(d) : 0];
-        _xqScales = new float[Math.Max(quantized ? Chunk * QuantizedRows.ScalesPerRow(layout.Projections, widest) : 0,
-            quantizedHead ? QuantizedRows.ScalesPerRow(layout.LmHead, d) : 0)];
+        var (codes, scales) = QuantizedRows.InputBuffers(layout, Chunk, Math.Max(Math.Max(d, maxInner), Math.Max(maxQuery, maxFfn)));
+        _xq = new sbyte[codes];
+        _xqScales = new float[scales];
     }
 
     public override string EngineName => "generic";
