@@ -40,6 +40,30 @@ public class MatVecTests
     }
 
     /// <summary>
+    /// Float32 rows go two at a time; each row still has the bits of <see cref="Kernels.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// of that row alone, whether it is the first or second of a pair or the odd last row, and whatever range of rows is asked for.
+    /// </summary>
+    [Fact]
+    public void MatVec_of_float_rows_has_the_bits_of_each_row_alone()
+    {
+        var random = new Random(5);
+        foreach (int cols in Lengths.Concat([128, 288, 768]))
+        {
+            foreach (int rows in new[] { 1, 2, 5, 8 })
+            {
+                using var w = new NativeMatrix(rows, cols, random);
+                float[] x = Uniform(random, cols), destination = new float[rows];
+                Kernels.MatVec(w.Matrix, x, destination);
+                for (int r = 0; r < rows; r++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(Kernels.Dot(w.Matrix.Row(r), x)) == BitConverter.SingleToInt32Bits(destination[r]),
+                        $"{rows}x{cols}, row {r}: {destination[r]} vs {Kernels.Dot(w.Matrix.Row(r), x)}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// A 16-bit row widened in registers (AVX2) sums exactly as the 256-bit dot product of the row widened by
     /// <see cref="Kernels.Widen"/>, bit for bit: every F16 bit pattern but NaN, and BF16 ones, in rows of every length 8..107 (narrower rows take the 128-bit path).
     /// </summary>
