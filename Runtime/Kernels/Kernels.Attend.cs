@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -68,32 +69,56 @@ public static partial class Kernels
         }
 
         Softmax(scores[..length]);
-        destination.Clear();
-        for (int t = 0; t < length; t++)
-        {
-            MultiplyAdd<TSimd, TVector>(values.Slice(t * stride, headDim), scores[t], destination);
-        }
+        WeightedSum<TSimd, TVector>(values, scores[..length], stride, destination);
     }
 
-    /// <summary><c>destination[i] += x[i]·y</c>; lengths unchecked.</summary>
-    private static void MultiplyAdd<TSimd, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination)
+    /// <summary>
+    /// <c>destination[d] = Σ_t weights[t]·values[t·stride + d]</c>, each element summed over <c>t</c> in order from 0 by
+    /// multiply-adds; lengths unchecked. The columns go four vectors at a time with the sums held in registers through all
+    /// positions (then one vector, then one float), so nothing round-trips memory per position.
+    /// </summary>
+    private static void WeightedSum<TSimd, TVector>(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, int stride, Span<float> destination)
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
-        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float vs = ref MemoryMarshal.GetReference(values);
+        ref float ws = ref MemoryMarshal.GetReference(weights);
         ref float ds = ref MemoryMarshal.GetReference(destination);
-        TVector factor = TSimd.Create(y);
-        nuint length = (nuint)x.Length;
-        nuint count = (nuint)TSimd.Count;
-        nuint i = 0;
-        for (; i + count <= length; i += count)
+        nuint columns = (nuint)destination.Length, count = (nuint)TSimd.Count, step = (nuint)stride;
+        int length = weights.Length;
+        nuint d = 0;
+        for (; d + (4 * count) <= columns; d += 4 * count)
         {
-            TSimd.Store(TSimd.MultiplyAdd(TSimd.Load(ref xs, i), factor, TSimd.Load(ref ds, i)), ref ds, i);
+            TVector s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero;
+            nuint at = d;
+            for (int t = 0; t < length; t++, at += step)
+            {
+                TVector w = TSimd.Create(Unsafe.Add(ref ws, t));
+                s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), w, s0);
+                s1 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + count), w, s1);
+                s2 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (2 * count)), w, s2);
+                s3 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (3 * count)), w, s3);
+            }
+            TSimd.Store(s0, ref ds, d);
+            TSimd.Store(s1, ref ds, d + count);
+            TSimd.Store(s2, ref ds, d + (2 * count));
+            TSimd.Store(s3, ref ds, d + (3 * count));
         }
 
-        if (i < length)
+        for (; d + count <= columns; d += count)
         {
-            MultiplyAdd<SimdScalar, float>(x[(int)i..], y, destination[(int)i..]);
+            TVector s0 = TSimd.Zero;
+            nuint at = d;
+            for (int t = 0; t < length; t++, at += step)
+            {
+                s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), TSimd.Create(Unsafe.Add(ref ws, t)), s0);
+            }
+            TSimd.Store(s0, ref ds, d);
+        }
+
+        if (d < columns)
+        {
+            WeightedSum<SimdScalar, float>(values[(int)d..], weights, stride, destination[(int)d..]);
         }
     }
 }
