@@ -16,6 +16,12 @@ public static partial class Kernels
     private const int MatMulRowBlockBytes = 256 * 1024;
 
     /// <summary>
+    /// Floats of a 16-bit weight widened at once in <see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/>
+    /// (64 KiB, at least two rows: stays in L2 while every token block passes over it).
+    /// </summary>
+    private const int MatMulWidenedFloats = 16 * 1024;
+
+    /// <summary>
     /// Matrix product of a weight with a batch of token vectors (prefill):
     /// <c>destination[t,r] = Σ_c w[r,c]·x[t,c]</c> for <c>t &lt; count</c>, each sum accumulated in float32.
     /// </summary>
@@ -29,7 +35,8 @@ public static partial class Kernels
     /// <remarks>
     /// Rows are taken in blocks of about 256 KiB of weights; within a block, tokens go four at a time
     /// and rows two at a time, so each weight row is loaded once per four tokens from cache and once
-    /// per call from memory. A single token goes through
+    /// per call from memory. A 16-bit weight is widened about 64 KiB of floats at a time, each row once per call, and
+    /// gives the bits of the float32 product of the widened weight. A single token goes through
     /// <see cref="MatVec(in Matrix, ReadOnlySpan{float}, Span{float})"/>.
     /// </remarks>
     public static void MatMul(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
@@ -71,14 +78,45 @@ public static partial class Kernels
     }
 
     /// <summary><see cref="MatMulRows"/> at one vector width, for two or more tokens.</summary>
-    internal static void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination, int rowStart, int rowEnd)
+    internal static unsafe void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination, int rowStart, int rowEnd)
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
-        int rows = w.Rows, cols = w.Cols;
-        int rowBlock = Math.Max(2, MatMulRowBlockBytes / Math.Max(1, cols * (w.DType == TensorDType.F32 ? sizeof(float) : sizeof(ushort)))) & ~1;
+        if (w.DType == TensorDType.F32)
+        {
+            MatMulFloatRows<TSimd, TVector>(w, 0, w.Rows, x, count, destination, rowStart, rowEnd);
+            return;
+        }
+
+        // A 16-bit weight is widened a block of whole rows at a time into a buffer that stays in cache, and the block is
+        // multiplied as a float32 weight: each row is widened once per call, not once per four tokens, and every output
+        // has the bits of the float32 product of the widened weight.
+        int cols = w.Cols;
+        int block = Math.Max(2, MatMulWidenedFloats / cols) & ~1;
+        Span<float> widened = stackalloc float[block * cols];
+        fixed (float* buffer = widened)
+        {
+            for (int r0 = rowStart; r0 < rowEnd; r0 += block)
+            {
+                int rows = Math.Min(block, rowEnd - r0);
+                Widen(new ReadOnlySpan<ushort>(w.Packed + ((long)r0 * cols), rows * cols), w.DType, widened[..(rows * cols)]);
+                MatMulFloatRows<TSimd, TVector>(new Matrix(buffer, rows, cols), r0, w.Rows, x, count, destination, 0, rows);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows <paramref name="rowStart"/> .. <paramref name="rowEnd"/> − 1 of the float32 weight <paramref name="w"/>, whose row
+    /// <c>r</c> gives output column <c>first + r</c> of a <c>[count, outputs]</c> <paramref name="destination"/>.
+    /// </summary>
+    private static void MatMulFloatRows<TSimd, TVector>(in Matrix w, int first, int outputs, ReadOnlySpan<float> x, int count, Span<float> destination,
+        int rowStart, int rowEnd)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        int cols = w.Cols;
+        int rowBlock = Math.Max(2, MatMulRowBlockBytes / Math.Max(1, cols * sizeof(float))) & ~1;
         Span<float> sums = stackalloc float[2 * MatMulTokenBlock];
-        Span<float> widened = w.DType == TensorDType.F32 ? default : stackalloc float[2 * PackedChunk];
 
         for (int blockStart = rowStart; blockStart < rowEnd; blockStart += rowBlock)
         {
@@ -95,45 +133,18 @@ public static partial class Kernels
                     // Likewise an odd last row is paired with itself (each row's sums are its own, whatever its partner).
                     int r1 = Math.Min(r0 + 1, blockEnd - 1);
                     sums.Clear();
-                    if (w.DType == TensorDType.F32)
-                    {
-                        DotTwoRowsFourTokens<TSimd, TVector>(w.Row(r0), w.Row(r1), x0, x1, x2, x3, sums);
-                    }
-                    else
-                    {
-                        DotTwoPackedRowsFourTokens<TSimd, TVector>(w, r0, r1, x0, x1, x2, x3, sums, widened);
-                    }
-                    destination[(t0 * rows) + r0] = sums[0];
-                    destination[(t1 * rows) + r0] = sums[1];
-                    destination[(t2 * rows) + r0] = sums[2];
-                    destination[(t3 * rows) + r0] = sums[3];
-                    destination[(t0 * rows) + r1] = sums[4];
-                    destination[(t1 * rows) + r1] = sums[5];
-                    destination[(t2 * rows) + r1] = sums[6];
-                    destination[(t3 * rows) + r1] = sums[7];
+                    DotTwoRowsFourTokens<TSimd, TVector>(w.Row(r0), w.Row(r1), x0, x1, x2, x3, sums);
+                    int o0 = first + r0, o1 = first + r1;
+                    destination[(t0 * outputs) + o0] = sums[0];
+                    destination[(t1 * outputs) + o0] = sums[1];
+                    destination[(t2 * outputs) + o0] = sums[2];
+                    destination[(t3 * outputs) + o0] = sums[3];
+                    destination[(t0 * outputs) + o1] = sums[4];
+                    destination[(t1 * outputs) + o1] = sums[5];
+                    destination[(t2 * outputs) + o1] = sums[6];
+                    destination[(t3 * outputs) + o1] = sums[7];
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="DotTwoRowsFourTokens{TSimd, TVector}"/> for rows <paramref name="r0"/>, <paramref name="r1"/> of a 16-bit
-    /// weight, widened <see cref="PackedChunk"/> columns at a time into <paramref name="widened"/> (2·PackedChunk floats).
-    /// </summary>
-    private static unsafe void DotTwoPackedRowsFourTokens<TSimd, TVector>(in Matrix w, int r0, int r1,
-        ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3, Span<float> sums, Span<float> widened)
-        where TSimd : ISimd<TVector>
-        where TVector : struct
-    {
-        int cols = w.Cols;
-        ushort* row0 = w.Packed + ((long)r0 * cols), row1 = w.Packed + ((long)r1 * cols);
-        for (int c = 0; c < cols; c += PackedChunk)
-        {
-            int length = Math.Min(PackedChunk, cols - c);
-            Span<float> w0 = widened[..length], w1 = widened.Slice(PackedChunk, length);
-            Widen(new ReadOnlySpan<ushort>(row0 + c, length), w.DType, w0);
-            Widen(new ReadOnlySpan<ushort>(row1 + c, length), w.DType, w1);
-            DotTwoRowsFourTokens<TSimd, TVector>(w0, w1, x0.Slice(c, length), x1.Slice(c, length), x2.Slice(c, length), x3.Slice(c, length), sums);
         }
     }
 

@@ -80,6 +80,12 @@ public class WorkerPoolTests
                 Kernels.MatMul(w, x, count, batch);
                 pool.MatMul(w, x, count, threaded);
                 Assert.True(batch.AsSpan().SequenceEqual(threaded), $"{dtype} {rows}x{cols}: threads changed bits");
+                fixed (float* widened = wide)
+                {
+                    var asFloat = new float[count * rows];
+                    Kernels.MatMul(new Matrix(widened, rows, cols), x, count, asFloat);
+                    Assert.True(batch.AsSpan().SequenceEqual(asFloat), $"{dtype} {rows}x{cols}: not the bits of the float32 product of the widened weight");
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     for (int t = 0; t < count; t++)
