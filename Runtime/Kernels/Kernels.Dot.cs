@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -37,6 +38,20 @@ public static partial class Kernels
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
+        float sum = TSimd.Sum(DotLanes<TSimd, TVector>(x, y, out int done));
+        return done == x.Length ? sum : sum + Dot<SimdScalar, float>(x[done..], y[done..]);
+    }
+
+    /// <summary>
+    /// The vector part of <see cref="Dot{TSimd, TVector}"/>: four accumulators over blocks of four vectors, then one over
+    /// single vectors, added as <c>(s0 + s1) + (s2 + s3)</c>; <paramref name="done"/> is the number of elements covered
+    /// (the rest is the scalar tail). The dot product is the lanes' <see cref="ISimd{TVector}.Sum"/> plus that tail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TVector DotLanes<TSimd, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, out int done)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);
         nuint length = (nuint)x.Length;
@@ -57,7 +72,7 @@ public static partial class Kernels
             sum0 = TSimd.MultiplyAdd(TSimd.Load(ref xs, i), TSimd.Load(ref ys, i), sum0);
         }
 
-        float sum = TSimd.Sum(TSimd.Add(TSimd.Add(sum0, sum1), TSimd.Add(sum2, sum3)));
-        return i == length ? sum : sum + Dot<SimdScalar, float>(x[(int)i..], y[(int)i..]);
+        done = (int)i;
+        return TSimd.Add(TSimd.Add(sum0, sum1), TSimd.Add(sum2, sum3));
     }
 }

@@ -22,6 +22,47 @@ public class AttendTests
         Assert.Equal(values[..3], destination);
     }
 
+    /// <summary>
+    /// However positions are grouped (eight scores at a time for heads of a multiple of eight floats) and however the
+    /// weighted sum runs over the head, the result has the bits of the plain sequence: each score <c>scale·Dot(query, key)</c>,
+    /// <see cref="Kernels.Softmax"/>, then every output element a chain of fused multiply-adds over the positions in order.
+    /// </summary>
+    [SkippableFact]
+    public void Attend_has_the_bits_of_one_position_at_a_time()
+    {
+        Skip.IfNot(System.Runtime.Intrinsics.X86.Fma.IsSupported, "the plain sequence below uses fused multiply-adds, as the kernel does on this hardware");
+        var random = new Random(61);
+        foreach (int headDim in new[] { 3, 8, 16, 24, 32, 64, 67, 128 })
+        {
+            int stride = 2 * headDim;
+            foreach (int length in new[] { 1, 7, 8, 9, 16, 23, 40 })
+            {
+                float[] query = Uniform(random, headDim, 2f), keys = Uniform(random, length * stride, 2f), values = Uniform(random, length * stride);
+                float scale = 1 / MathF.Sqrt(headDim);
+                float[] scores = new float[length], destination = new float[headDim];
+                Kernels.Attend(query, keys, values, length, stride, scale, scores, destination);
+
+                var expectedScores = new float[length];
+                for (int t = 0; t < length; t++)
+                {
+                    expectedScores[t] = scale * Kernels.Dot(query, keys.AsSpan(t * stride, headDim));
+                }
+                Kernels.Softmax(expectedScores);
+                Assert.True(expectedScores.AsSpan().SequenceEqual(scores), $"head {headDim}, {length} positions: attention weights");
+                for (int d = 0; d < headDim; d++)
+                {
+                    float sum = 0;
+                    for (int t = 0; t < length; t++)
+                    {
+                        sum = MathF.FusedMultiplyAdd(values[(t * stride) + d], expectedScores[t], sum);
+                    }
+                    Assert.True(BitConverter.SingleToInt32Bits(sum) == BitConverter.SingleToInt32Bits(destination[d]),
+                        $"head {headDim}, {length} positions, element {d}: {destination[d]} vs {sum}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Attend_BadArguments_Throw()
     {
