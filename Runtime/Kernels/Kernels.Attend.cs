@@ -69,7 +69,7 @@ public static partial class Kernels
         {
             for (; t + 8 <= length; t += 8)
             {
-                ScoresOfEightAvx(query, keys.Slice(t * stride), stride, scale, scores.Slice(t, 8));
+                (Vector256.Create(scale) * DotsOfEightAvx(query, keys.Slice(t * stride), stride)).CopyTo(scores.Slice(t, 8));
             }
         }
 
@@ -80,30 +80,6 @@ public static partial class Kernels
 
         Softmax(scores[..length]);
         WeightedSum<TSimd, TVector>(values, scores[..length], stride, destination);
-    }
-
-    /// <summary>
-    /// The scores of eight consecutive positions, <c>scale·(query·key_t)</c>, for a head of a multiple of eight floats: each
-    /// position's lanes as <see cref="DotLanes"/> computes them, then the eight horizontal sums at once by pairwise adds
-    /// in the order of <see cref="Vector256.Sum{T}(Vector256{T})"/>, so each score has the bits of the one-position path.
-    /// </summary>
-    private static void ScoresOfEightAvx(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int stride, float scale, Span<float> scores)
-    {
-        int headDim = query.Length;
-        var p0 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(0, headDim), out _);
-        var p1 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(stride, headDim), out _);
-        var p2 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(2 * stride, headDim), out _);
-        var p3 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(3 * stride, headDim), out _);
-        var p4 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(4 * stride, headDim), out _);
-        var p5 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(5 * stride, headDim), out _);
-        var p6 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(6 * stride, headDim), out _);
-        var p7 = DotLanes<Simd256, Vector256<float>>(query, keys.Slice(7 * stride, headDim), out _);
-
-        // Per 128-bit half: (l0 + l1) + (l2 + l3) of each position; then the low half's sum plus the high half's.
-        var h0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(p0, p1), Avx.HorizontalAdd(p2, p3));
-        var h4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(p4, p5), Avx.HorizontalAdd(p6, p7));
-        var sums = Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
-        (Vector256.Create(scale) * sums).CopyTo(scores);
     }
 
     /// <summary>

@@ -70,6 +70,13 @@ public static partial class Kernels
             return;
         }
         int r = rowStart;
+        if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported && w.Cols % Vector256<float>.Count == 0)
+        {
+            for (; r + 8 <= rowEnd; r += 8)
+            {
+                DotsOfEightAvx(x, w.Slice(r, 8).AsSpan(), w.Cols).CopyTo(destination.Slice(r, 8));
+            }
+        }
         for (; r + 2 <= rowEnd; r += 2)
         {
             DotTwoRows<TSimd, TVector>(w.Row(r), w.Row(r + 1), x, out destination[r], out destination[r + 1]);
