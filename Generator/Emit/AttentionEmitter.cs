@@ -103,16 +103,8 @@ internal sealed class AttentionEmitter : PartEmitter
                 w.Line("Kernels.RotateHalf(k.Slice(t * KvDim, KvDim), KvHeads, HeadDim, w.Rope.CosAt(position + t), w.Rope.SinAt(position + t));");
             }
         }
-        w.Line(Step(ref step, "per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)"));
-        using (w.Block("for (int t = 0; t < count; t++)"))
-        {
-            using (w.Block("for (int head = 0; head < Heads; head++)"))
-            {
-                w.Line("int kv = head / Group * HeadDim;");
-                w.Line("Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,");
-                w.Line("    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));");
-            }
-        }
+        w.Line(Step(ref step, "per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs"));
+        w.Line("pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);");
         if (Model.HasSubNorms)
         {
             w.Line(Step(ref step, "attention = attn_sub_norm(attention), row by row"));

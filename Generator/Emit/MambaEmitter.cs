@@ -92,13 +92,8 @@ internal sealed class MambaEmitter : PartEmitter
                 w.Line("Kernels.Add(w.InProjBias.Row(0), xz.Slice(t * 2 * DInner, 2 * DInner));");
             }
         }
-        w.Line(Step(ref step, "xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state"));
-        using (w.Block("for (int t = 0; t < count; t++)"))
-        {
-            w.Line("Span<float> xct = xc.Slice(t * DInner, DInner);");
-            w.Line("Kernels.CausalConv1dStep(xz.Slice(t * 2 * DInner, DInner), convState, w.Conv.AsSpan(), " + (_m.ConvBias ? "w.ConvBias.Row(0)" : "default") + ", xct);");
-            w.Line("Kernels.Silu(xct);");
-        }
+        w.Line(Step(ref step, "xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels"));
+        w.Line("pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), " + (_m.ConvBias ? "w.ConvBias.Row(0)" : "default") + ", count, xc);");
         w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]" + (_m.DtBcNorms ? "; Jamba: RMSNorm each of dt, B and C" : "")));
         w.Line("pool.MatMul(w.XProj, xc, count, dbc);");
         using (w.Block("for (int t = 0; t < count; t++)"))
@@ -119,13 +114,8 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));");
         }
         w.Line("Kernels.Softplus(dt);");
-        w.Line(Step(ref step, "token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)"));
-        using (w.Block("for (int t = 0; t < count; t++)"))
-        {
-            w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
-            w.Line("Kernels.SelectiveScanStep(xc.Slice(t * DInner, DInner), dt.Slice(t * DInner, DInner), w.A, row.Slice(DtRank, DState), row.Slice(DtRank + DState, DState),");
-            w.Line("    w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));");
-        }
+        w.Line(Step(ref step, "token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels"));
+        w.Line("pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);");
         w.Line(Step(ref step, "h += out_proj·y"));
         Project(w, "w.OutProj", "y", "DInner", "output");
         if (_m.ProjBias)

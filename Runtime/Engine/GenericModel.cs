@@ -273,18 +273,9 @@ public sealed class GenericModel : LanguageModel
                 Kernels.RotateHalf(k.Slice(t * kvDim, kvDim), a.KvHeads, a.HeadDim, rope.CosAt(position + t), rope.SinAt(position + t));
             }
         }
-        int group = a.Heads / a.KvHeads;
         float scale = (float)(1.0 / Math.Sqrt(a.HeadDim));
         var attention = _attention.AsSpan(0, n * qDim);
-        for (int t = 0; t < n; t++)
-        {
-            for (int head = 0; head < a.Heads; head++)
-            {
-                int kvOffset = head / group * a.HeadDim;
-                Kernels.Attend(q.Slice((t * qDim) + (head * a.HeadDim), a.HeadDim), keys[kvOffset..], values[kvOffset..], position + t + 1, kvDim, scale,
-                    _scores, attention.Slice((t * qDim) + (head * a.HeadDim), a.HeadDim));
-            }
-        }
+        Workers.AttendChunk(q, keys, values, a.Heads, a.KvHeads, position, n, scale, _scores, attention);
         if (Layout.HasSubNorms)
         {
             SubNorm(attention, w.AttentionSubNorm, n);
@@ -342,12 +333,7 @@ public sealed class GenericModel : LanguageModel
         var dt = _dt.AsSpan(0, n * e);
         var y = _y.AsSpan(0, n * e);
         Project(w.InProj, w.QuantInProj, w.InProjBias, _x.AsSpan(0, n * Layout.HiddenSize), xz, n);
-        for (int t = 0; t < n; t++)
-        {
-            var xct = xc.Slice(t * e, e);
-            Kernels.CausalConv1dStep(xz.Slice(t * 2 * e, e), convState, w.Conv.AsSpan(), w.ConvBias.Length == 0 ? default : w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
-        }
+        Workers.CausalConv1dSilu(xz, 2 * e, convState, w.Conv.AsSpan(), w.ConvBias.Length == 0 ? default : w.ConvBias.Row(0), n, xc);
         Workers.MatMul(w.XProj, xc, n, dbc);
         for (int t = 0; t < n; t++)
         {
@@ -362,12 +348,7 @@ public sealed class GenericModel : LanguageModel
         }
         Linear(w.DtProj, w.DtBias, dtRaw, dt, n);
         Kernels.Softplus(dt);
-        for (int t = 0; t < n; t++)
-        {
-            var row = dbc.Slice(t * dbcWidth, dbcWidth);
-            Kernels.SelectiveScanStep(xc.Slice(t * e, e), dt.Slice(t * e, e), w.A, row.Slice(m.DtRank, m.DState), row.Slice(m.DtRank + m.DState, m.DState),
-                w.D.Row(0), xz.Slice((t * 2 * e) + e, e), ssmState, y.Slice(t * e, e));
-        }
+        Workers.SelectiveScan(xc, dt, w.A, dbc[m.DtRank..], dbc[(m.DtRank + m.DState)..], dbcWidth, w.D.Row(0), xz[e..], 2 * e, ssmState, n, y);
         Project(w.OutProj, w.QuantOutProj, w.OutProjBias, y, _out.AsSpan(0, n * Layout.HiddenSize), n);
     }
 

@@ -27,14 +27,15 @@ public abstract class LanguageModel : IDisposable
     public int Threads => Workers.Threads;
 
     /// <summary>
-    /// Runs the matrix products on <paramref name="threads"/> threads from now on (a new worker pool; do it between
-    /// calls). Logits do not depend on the thread count, bit for bit.
+    /// Runs the matrix products, the recurrent scans and attention on <paramref name="threads"/> threads from now on (a new worker
+    /// pool; do it between calls). Logits do not depend on the thread count, bit for bit.
     /// </summary>
     /// <param name="threads">Threads, the caller's included.</param>
-    /// <param name="minMultiplyAddsPerThread">See <see cref="WorkerPool(int, int)"/>.</param>
+    /// <param name="minMultiplyAddsPerThread">See <see cref="WorkerPool(int, int, int)"/>.</param>
     public void SetThreads(int threads, int minMultiplyAddsPerThread = WorkerPool.DefaultMinMultiplyAddsPerThread)
     {
-        var pool = new WorkerPool(threads, minMultiplyAddsPerThread);
+        bool attention = Layout.Layers.Any(l => l.Mixer is AttentionLayout);
+        var pool = new WorkerPool(threads, minMultiplyAddsPerThread, attention ? Layout.MaxContext : 0);
         Workers.Dispose();
         Workers = pool;
     }

@@ -56,6 +56,75 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// Causal grouped-query attention of a chunk of <paramref name="count"/> tokens at positions <c>position .. position + count − 1</c>,
+    /// whose keys and values are already in the caches: for every token t and query head h, <see cref="Attend"/> of the query
+    /// <c>q[t, h]</c> over positions <c>0 .. position + t</c> of KV head <c>h / (heads / kvHeads)</c>.
+    /// </summary>
+    /// <param name="q">The queries <c>[count, heads·headDim]</c> (after RoPE).</param>
+    /// <param name="keys">The key cache <c>[positions, kvHeads·headDim]</c> from position 0, holding at least <c>position + count</c> positions.</param>
+    /// <param name="values">The value cache, laid out as <paramref name="keys"/>.</param>
+    /// <param name="heads">Query heads, a positive multiple of <paramref name="kvHeads"/>.</param>
+    /// <param name="kvHeads">Key/value heads.</param>
+    /// <param name="position">Position of the chunk's first token.</param>
+    /// <param name="count">Tokens, 1 or more.</param>
+    /// <param name="scale">Multiplies the dot products, usually <c>1/sqrt(headDim)</c>.</param>
+    /// <param name="scores">Scratch of at least <c>position + count</c> elements.</param>
+    /// <param name="destination">The outputs <c>[count, heads·headDim]</c>; must not overlap the other spans.</param>
+    /// <exception cref="ArgumentException">A span is too short or has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count or a position is out of range.</exception>
+    public static void AttendChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int heads, int kvHeads, int position, int count,
+        float scale, Span<float> scores, Span<float> destination)
+    {
+        CheckAttendChunk(q, keys, values, heads, kvHeads, position, count, destination);
+        RequireAtLeast(scores, (long)position + count);
+        AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, 0, heads * count);
+    }
+
+    /// <summary>Checks the arguments of <see cref="AttendChunk"/> but the scores.</summary>
+    internal static void CheckAttendChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int heads, int kvHeads, int position, int count,
+        ReadOnlySpan<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
+        if (heads % kvHeads != 0)
+        {
+            Throw(nameof(heads), $"{heads} query heads are not a multiple of the {kvHeads} KV heads.");
+        }
+
+        int queryDim = q.Length / count;
+        if (queryDim == 0 || queryDim % heads != 0)
+        {
+            Throw(nameof(q), $"q has {q.Length} elements; expected {count} rows of a positive multiple of the {heads} heads.");
+        }
+
+        RequireLength(q, count * queryDim);
+        RequireLength(destination, q.Length);
+        long cacheLength = (long)(position + count) * (queryDim / heads * kvHeads);
+        RequireAtLeast(keys, cacheLength);
+        RequireAtLeast(values, cacheLength);
+    }
+
+    /// <summary>
+    /// <see cref="AttendChunk"/> of the (head, token) pairs <c>[start, end)</c> only, pair <c>p</c> being head <c>p / count</c>, token
+    /// <c>p % count</c> (every pair is independent once the chunk's keys and values are cached). Lengths checked by the caller.
+    /// </summary>
+    internal static void AttendPairs(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int heads, int kvHeads, int position, int count,
+        float scale, Span<float> scores, Span<float> destination, int start, int end)
+    {
+        int queryDim = q.Length / count, headDim = queryDim / heads, stride = kvHeads * headDim, group = heads / kvHeads;
+        for (int pair = start; pair < end; pair++)
+        {
+            int head = pair / count, t = pair % count, kv = head / group * headDim, row = (t * queryDim) + (head * headDim);
+            Attend(q.Slice(row, headDim), keys[kv..], values[kv..], position + t + 1, stride, scale, scores, destination.Slice(row, headDim));
+        }
+    }
+
     /// <summary><see cref="Attend"/> at one vector width; lengths unchecked.</summary>
     internal static void Attend<TSimd, TVector>(
         ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int stride,

@@ -46,6 +46,69 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// Mamba's convolution over a chunk of <paramref name="count"/> tokens: for each token in order,
+    /// <see cref="CausalConv1dStep"/> of its input row through <paramref name="convState"/>, then <see cref="Silu(Span{float})"/>
+    /// of the output row, with <c>C = destination.Length / count</c> channels.
+    /// </summary>
+    /// <param name="x">The inputs, token t's C values from <c>t·xStride</c> (e.g. the x half of in_proj's <c>[x | z]</c> rows).</param>
+    /// <param name="xStride">Elements from one token's input to the next, at least C.</param>
+    /// <param name="convState">As for <see cref="CausalConv1dStep"/>; updated through all the tokens.</param>
+    /// <param name="weight">As for <see cref="CausalConv1dStep"/>.</param>
+    /// <param name="bias">As for <see cref="CausalConv1dStep"/>.</param>
+    /// <param name="count">Tokens, 1 or more.</param>
+    /// <param name="destination">The activated outputs <c>[count, C]</c>; must not overlap <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException">A length does not match.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or <paramref name="xStride"/> is below C.</exception>
+    public static void CausalConv1dSilu(ReadOnlySpan<float> x, int xStride, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int count, Span<float> destination)
+    {
+        int channels = CheckCausalConv1dSilu(x, xStride, convState, weight, bias, count, destination);
+        CausalConv1dSiluChannels(x, xStride, convState, weight, bias, count, destination, 0, channels);
+    }
+
+    /// <summary>Checks the arguments of <see cref="CausalConv1dSilu"/> and returns the number of channels.</summary>
+    internal static int CheckCausalConv1dSilu(ReadOnlySpan<float> x, int xStride, ReadOnlySpan<float> convState, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, int count, ReadOnlySpan<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int channels = destination.Length / count;
+        RequireLength(destination, count * channels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(xStride, channels);
+        RequireAtLeast(x, ((long)(count - 1) * xStride) + channels);
+        if (channels == 0 || weight.Length == 0 || weight.Length % channels != 0)
+        {
+            Throw(nameof(weight), $"weight has {weight.Length} elements; expected a positive multiple of the {channels} channels.");
+        }
+
+        RequireLength(convState, weight.Length);
+        if (!bias.IsEmpty)
+        {
+            RequireLength(bias, channels);
+        }
+
+        return channels;
+    }
+
+    /// <summary>
+    /// <see cref="CausalConv1dSilu"/> of channels <c>[start, end)</c> only (each channel's bits do not depend on the others, given
+    /// <paramref name="start"/> a multiple of 16; see <see cref="Map{TOperator}(ReadOnlySpan{float}, Span{float}, int, int)"/>). Lengths checked by the caller.
+    /// </summary>
+    internal static void CausalConv1dSiluChannels(ReadOnlySpan<float> x, int xStride, Span<float> convState, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, int count, Span<float> destination, int start, int end)
+    {
+        int channels = destination.Length / count, width = weight.Length / channels, n = end - start;
+        Span<float> state = convState.Slice(start * width, n * width);
+        ReadOnlySpan<float> filters = weight.Slice(start * width, n * width);
+        ReadOnlySpan<float> biases = bias.IsEmpty ? bias : bias.Slice(start, n);
+        for (int t = 0; t < count; t++)
+        {
+            Span<float> row = destination.Slice(t * channels, channels);
+            CausalConv1dStep(x.Slice((t * xStride) + start, n), state, filters, biases, row[start..end]);
+            Map<SiluOperator>(row, row, start, end);
+        }
+    }
+
     private static void CausalConv1dStep4(ReadOnlySpan<float> x, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> destination)
     {
         ref float state = ref MemoryMarshal.GetReference(convState);

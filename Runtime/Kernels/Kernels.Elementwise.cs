@@ -15,23 +15,32 @@ public static partial class Kernels
 {
     /// <summary><c>destination[i] = f(x[i])</c>; <paramref name="destination"/> may be <paramref name="x"/>. Lengths unchecked.</summary>
     private static void Map<TOperator>(ReadOnlySpan<float> x, Span<float> destination)
+        where TOperator : struct, IUnaryOperator =>
+        Map<TOperator>(x, destination, 0, x.Length);
+
+    /// <summary>
+    /// <see cref="Map{TOperator}(ReadOnlySpan{float}, Span{float})"/> of elements <c>[start, end)</c> only, at the vector width the whole
+    /// of <paramref name="x"/> takes: with <paramref name="start"/> a multiple of 16, each element gets the bits the whole map gives it
+    /// (a thread's share of a row). Lengths unchecked.
+    /// </summary>
+    private static void Map<TOperator>(ReadOnlySpan<float> x, Span<float> destination, int start, int end)
         where TOperator : struct, IUnaryOperator
     {
         if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<float>.Count)
         {
-            Map<TOperator, Simd512, Vector512<float>>(x, destination);
+            Map<TOperator, Simd512, Vector512<float>>(x[start..end], destination[start..end]);
         }
         else if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
         {
-            Map<TOperator, Simd256, Vector256<float>>(x, destination);
+            Map<TOperator, Simd256, Vector256<float>>(x[start..end], destination[start..end]);
         }
         else if (Vector128.IsHardwareAccelerated && x.Length >= Vector128<float>.Count)
         {
-            Map<TOperator, Simd128, Vector128<float>>(x, destination);
+            Map<TOperator, Simd128, Vector128<float>>(x[start..end], destination[start..end]);
         }
         else
         {
-            Map<TOperator, SimdScalar, float>(x, destination);
+            Map<TOperator, SimdScalar, float>(x[start..end], destination[start..end]);
         }
     }
 

@@ -56,6 +56,72 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// The selective scan over a chunk of <paramref name="count"/> tokens: <see cref="SelectiveScanStep"/> of each token in order through
+    /// <paramref name="state"/>, with <c>E = d.Length</c> channels and state size <c>N = state.Length / E</c>.
+    /// </summary>
+    /// <param name="x">The convolved, activated inputs <c>[count, E]</c>.</param>
+    /// <param name="dt">The step sizes after softplus, <c>[count, E]</c>.</param>
+    /// <param name="a">The state matrix <c>A = −exp(A_log)</c>, <c>[E, N]</c> row-major.</param>
+    /// <param name="b">Token t's input projection <c>B</c>: N values from <c>t·bcStride</c>.</param>
+    /// <param name="c">Token t's output projection <c>C</c>: N values from <c>t·bcStride</c>.</param>
+    /// <param name="bcStride">Elements from one token's B (and C) to the next, at least N (e.g. the width of x_proj's <c>[dt | B | C]</c> rows).</param>
+    /// <param name="d">The skip weights <c>D</c>, E values.</param>
+    /// <param name="z">Token t's gate: E values from <c>t·zStride</c>.</param>
+    /// <param name="zStride">Elements from one token's gate to the next, at least E.</param>
+    /// <param name="state">The SSM state, <c>[E, N]</c> row-major; updated through all the tokens.</param>
+    /// <param name="count">Tokens, 1 or more.</param>
+    /// <param name="destination">The gated outputs <c>y</c>, <c>[count, E]</c>; must not overlap the inputs.</param>
+    /// <exception cref="ArgumentException">A length does not match.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or a stride is too small.</exception>
+    public static void SelectiveScan(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
+    {
+        CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+        SelectiveScanChannels(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, d.Length);
+    }
+
+    /// <summary>Checks the arguments of <see cref="SelectiveScan"/>.</summary>
+    internal static void CheckSelectiveScan(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, ReadOnlySpan<float> state, int count, ReadOnlySpan<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int channels = d.Length;
+        int stateSize = channels == 0 ? 0 : state.Length / channels;
+        if (stateSize == 0 || state.Length != channels * stateSize)
+        {
+            Throw(nameof(state), $"state has {state.Length} elements; expected a positive multiple of the {channels} channels.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(bcStride, stateSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(zStride, channels);
+        RequireLength(a, state.Length);
+        RequireAtLeast(x, (long)count * channels);
+        RequireAtLeast(dt, (long)count * channels);
+        RequireAtLeast(destination, (long)count * channels);
+        RequireAtLeast(b, ((long)(count - 1) * bcStride) + stateSize);
+        RequireAtLeast(c, ((long)(count - 1) * bcStride) + stateSize);
+        RequireAtLeast(z, ((long)(count - 1) * zStride) + channels);
+    }
+
+    /// <summary><see cref="SelectiveScan"/> of channels <c>[start, end)</c> only (channels are independent). Lengths checked by the caller.</summary>
+    internal static void SelectiveScanChannels(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination, int start, int end)
+    {
+        int channels = d.Length, stateSize = state.Length / channels, n = end - start;
+        ReadOnlySpan<float> aRows = a.Slice(start * stateSize, n * stateSize);
+        Span<float> stateRows = state.Slice(start * stateSize, n * stateSize);
+        for (int t = 0; t < count; t++)
+        {
+            int row = (t * channels) + start;
+            SelectiveScanStep(x.Slice(row, n), dt.Slice(row, n), aRows, b.Slice(t * bcStride, stateSize), c.Slice(t * bcStride, stateSize),
+                d.Slice(start, n), z.Slice((t * zStride) + start, n), stateRows, destination.Slice(row, n));
+        }
+    }
+
     /// <summary><see cref="SelectiveScanStep"/> at one vector width (over the state dimension); lengths unchecked.</summary>
     internal static void SelectiveScanStep<TSimd, TVector>(
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,

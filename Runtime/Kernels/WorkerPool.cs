@@ -7,7 +7,9 @@ namespace EdgeJamba.Runtime;
 /// Persistent threads that share the matrix products of a model: each product's output rows are split into
 /// one contiguous range per thread, the calling thread taking the first. Every row is computed by exactly the
 /// instructions <see cref="Kernels.MatVec"/> / <see cref="Kernels.MatMul"/> (or the q8_0 and ternary products) use on one thread, so results are
-/// bit-identical for any thread count. Created once per model; a product allocates nothing.
+/// bit-identical for any thread count. A chunk's Mamba convolution and selective scan are split the same way by channel
+/// (each thread runs every token of the chunk through its channels' states), its attention by (head, token) pair.
+/// Created once per model; a job allocates nothing.
 /// </summary>
 /// <remarks>
 /// Hand-off: the caller publishes the job and bumps a generation counter; a worker spins on the counter for
@@ -34,17 +36,28 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly long[] _allocated;
     private readonly long _spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
     private readonly int _minMultiplyAdds;
+    private readonly float[][] _scores;
 
-    /// <summary>The kinds of product the pool splits.</summary>
+    /// <summary>
+    /// Estimated cost, in multiply-adds of a product, of one channel of one token of a Mamba convolution (scalar taps, a SiLU) and
+    /// of a selective-scan step (an exponential per state element, then a reduction and a scalar gate).
+    /// </summary>
+    private const int ConvChannelCost = 64, ScanChannelCost = 64, ScanStateCost = 4;
+
+    /// <summary>The kinds of job the pool splits.</summary>
     private enum Job
     {
         Float,
         Ternary,
         Q8,
+        Conv,
+        Scan,
+        Attention,
     }
 
-    // The job being run, written by the caller before it bumps _generation: its kind, its weight (one of three),
-    // its input (floats, or int8 codes with their scales) and output, rows, tokens and parts.
+    // The job being run, written by the caller before it bumps _generation: its kind; for a product its weight (one of
+    // three), its input (floats, or int8 codes with their scales) and output and tokens; or the arguments of a conv, scan
+    // or attention job; its rows, their alignment and the parts.
     private Job _job;
     private Matrix _w;
     private TernaryMatrix _ternary;
@@ -53,7 +66,11 @@ public sealed unsafe class WorkerPool : IDisposable
     private sbyte* _codes;
     private float* _scales;
     private float* _destination;
+    private ConvJob _conv;
+    private ScanJob _scan;
+    private AttentionJob _attention;
     private int _rows;
+    private int _alignment;
     private int _count;
     private int _parts;
     private long _generation;
@@ -62,12 +79,15 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <param name="threads">Threads taking part in each product, the caller's included (1 = no worker thread).</param>
     /// <param name="minMultiplyAddsPerThread">Work below which a thread is not woken (tests lower it to split tiny models).</param>
-    public WorkerPool(int threads, int minMultiplyAddsPerThread = DefaultMinMultiplyAddsPerThread)
+    /// <param name="scoresLength">Attention scores each worker thread keeps (the longest context attended to; 0 runs attention on the calling thread).</param>
+    public WorkerPool(int threads, int minMultiplyAddsPerThread = DefaultMinMultiplyAddsPerThread, int scoresLength = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minMultiplyAddsPerThread, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(scoresLength);
         Threads = threads;
         _minMultiplyAdds = minMultiplyAddsPerThread;
+        _scores = new float[threads - 1][];
         _threads = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
         _parked = new int[threads - 1];
@@ -76,6 +96,7 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             int part = i + 1;
             _wake[i] = new ManualResetEventSlim(false);
+            _scores[i] = new float[scoresLength];
             _threads[i] = new Thread(() => Work(part)) { IsBackground = true, Name = "edgejamba worker " + part };
             _threads[i].Start();
         }
@@ -133,10 +154,11 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             _job = Job.Ternary;
             _ternary = w;
+            _count = count;
             _codes = px;
             _scales = ps;
             _destination = pd;
-            if (!TryRun(w.Rows, w.PaddedCols, count))
+            if (!TryRun(w.Rows, (long)w.Rows * w.PaddedCols * count, RowAlignment))
             {
                 Kernels.TernaryMatMul(w, x, scales, count, destination);
             }
@@ -157,12 +179,93 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             _job = Job.Q8;
             _q8 = w;
+            _count = count;
             _codes = px;
             _scales = ps;
             _destination = pd;
-            if (!TryRun(w.Rows, w.PaddedCols, count))
+            if (!TryRun(w.Rows, (long)w.Rows * w.PaddedCols * count, RowAlignment))
             {
                 Kernels.Q8MatMul(w, x, scales, count, destination);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Kernels.CausalConv1dSilu"/> on the pool's threads, split by channel (ranges of whole cache lines): same checks, same bits.
+    /// </summary>
+    /// <remarks>
+    /// Like <see cref="SelectiveScan"/> and <see cref="AttendChunk"/>, a single token (decode) runs on the calling thread: splitting it
+    /// adds hand-offs to every layer of a token and was not measured faster.
+    /// </remarks>
+    public void CausalConv1dSilu(ReadOnlySpan<float> x, int xStride, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int count, Span<float> destination)
+    {
+        if (Threads == 1 || count == 1)
+        {
+            Kernels.CausalConv1dSilu(x, xStride, convState, weight, bias, count, destination);
+            return;
+        }
+        int channels = Kernels.CheckCausalConv1dSilu(x, xStride, convState, weight, bias, count, destination);
+        fixed (float* px = x, ps = convState, pw = weight, pb = bias, pd = destination)
+        {
+            _job = Job.Conv;
+            _conv = new ConvJob(new(px, x.Length), xStride, new(ps, convState.Length), new(pw, weight.Length), new(pb, bias.Length), count,
+                new(pd, destination.Length));
+            if (!TryRun(channels, (long)count * channels * ConvChannelCost, RowAlignment))
+            {
+                Kernels.CausalConv1dSiluChannels(x, xStride, convState, weight, bias, count, destination, 0, channels);
+            }
+        }
+    }
+
+    /// <summary><see cref="Kernels.SelectiveScan"/> on the pool's threads, split by channel: same checks, same bits.</summary>
+    public void SelectiveScan(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
+    {
+        if (Threads == 1 || count == 1)
+        {
+            Kernels.SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+            return;
+        }
+        Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+        int channels = d.Length, stateSize = state.Length / channels;
+        fixed (float* px = x, pdt = dt, pa = a, pb = b, pc = c, pd = d, pz = z, ps = state, py = destination)
+        {
+            _job = Job.Scan;
+            _scan = new ScanJob(new(px, x.Length), new(pdt, dt.Length), new(pa, a.Length), new(pb, b.Length), new(pc, c.Length), bcStride,
+                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length));
+            if (!TryRun(channels, (long)count * channels * ((stateSize * ScanStateCost) + ScanChannelCost), RowAlignment))
+            {
+                Kernels.SelectiveScanChannels(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Kernels.AttendChunk"/> on the pool's threads, split by (head, token) pair: same checks, same bits. The calling thread
+    /// uses <paramref name="scores"/>, the workers their own (see the constructor); a chunk longer than those runs on the calling thread.
+    /// </summary>
+    public void AttendChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int heads, int kvHeads, int position, int count,
+        float scale, Span<float> scores, Span<float> destination)
+    {
+        if (Threads == 1 || count == 1 || position + count > _scores[0].Length || scores.Length < position + count)
+        {
+            Kernels.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, scores, destination); // checks (and throws on) the lengths
+            return;
+        }
+        Kernels.CheckAttendChunk(q, keys, values, heads, kvHeads, position, count, destination);
+        int pairs = heads * count;
+        long work = (long)pairs * 2 * (q.Length / pairs) * (position + ((count + 1) / 2)); // a dot product and a scaled add per attended position
+        fixed (float* pq = q, pk = keys, pv = values, ps = scores, pd = destination)
+        {
+            _job = Job.Attention;
+            _attention = new AttentionJob(new(pq, q.Length), new(pk, keys.Length), new(pv, values.Length), heads, kvHeads, position, count, scale,
+                new(ps, scores.Length), new(pd, destination.Length));
+            if (!TryRun(pairs, work, 1))
+            {
+                Kernels.AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, 0, pairs);
             }
         }
     }
@@ -210,9 +313,10 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             _job = Job.Float;
             _w = w;
+            _count = count;
             _x = px;
             _destination = pd;
-            if (!TryRun(w.Rows, w.Cols, count))
+            if (!TryRun(w.Rows, (long)w.Rows * w.Cols * count, RowAlignment))
             {
                 Kernels.MatMul(w, x, count, destination);
             }
@@ -223,17 +327,19 @@ public sealed unsafe class WorkerPool : IDisposable
     /// Runs the job the fields describe on as many threads as its size pays for, the caller's first, and waits for all;
     /// false (nothing run) when one thread is enough.
     /// </summary>
-    private bool TryRun(int rows, int cols, int count)
+    /// <param name="rows">The job's rows (output rows, channels or pairs), split into ranges of a multiple of <paramref name="alignment"/> rows.</param>
+    /// <param name="work">The job's cost in multiply-adds of a product.</param>
+    /// <param name="alignment">Rows of a range but the last are a multiple of this.</param>
+    private bool TryRun(int rows, long work, int alignment)
     {
-        long work = (long)rows * cols * count;
-        int parts = (int)Math.Min(Math.Min(Threads, work / _minMultiplyAdds), (rows + RowAlignment - 1) / RowAlignment);
+        int parts = (int)Math.Min(Math.Min(Threads, work / _minMultiplyAdds), (rows + alignment - 1) / alignment);
         if (parts <= 1)
         {
             return false;
         }
         ObjectDisposedException.ThrowIf(_disposed, this);
         _rows = rows;
-        _count = count;
+        _alignment = alignment;
         _parts = parts;
         // Every worker acknowledges every job, those without rows too, so none can lag into the next job.
         Volatile.Write(ref _pending, _threads.Length);
@@ -254,33 +360,44 @@ public sealed unsafe class WorkerPool : IDisposable
         return true;
     }
 
-    /// <summary>Rows of part <paramref name="part"/> of the current job, a multiple of <see cref="RowAlignment"/> but for the last.</summary>
+    /// <summary>Rows of part <paramref name="part"/> of the current job, a multiple of the job's alignment but for the last.</summary>
     private void RunPart(int part)
     {
         int rows = _rows;
         int perPart = (rows + _parts - 1) / _parts;
-        perPart = (perPart + RowAlignment - 1) / RowAlignment * RowAlignment;
+        perPart = (perPart + _alignment - 1) / _alignment * _alignment;
         int start = Math.Min(rows, part * perPart), end = Math.Min(rows, start + perPart);
         if (start >= end)
         {
             return;
         }
-        var destination = new Span<float>(_destination, checked(_count * rows));
         switch (_job)
         {
             case Job.Float:
-                Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked(_count * _w.Cols)), _count, destination, start, end);
+                Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked(_count * _w.Cols)), _count, ProductDestination, start, end);
                 break;
             case Job.Ternary:
                 Kernels.TernaryMatMulRows(_ternary, new ReadOnlySpan<sbyte>(_codes, checked(_count * _ternary.PaddedCols)), new ReadOnlySpan<float>(_scales, _count),
-                    _count, destination, start, end);
+                    _count, ProductDestination, start, end);
+                break;
+            case Job.Q8:
+                Kernels.Q8MatMulRows(_q8, new ReadOnlySpan<sbyte>(_codes, checked(_count * _q8.PaddedCols)),
+                    new ReadOnlySpan<float>(_scales, checked(_count * _q8.Blocks)), _count, ProductDestination, start, end);
+                break;
+            case Job.Conv:
+                _conv.Run(start, end);
+                break;
+            case Job.Scan:
+                _scan.Run(start, end);
                 break;
             default:
-                Kernels.Q8MatMulRows(_q8, new ReadOnlySpan<sbyte>(_codes, checked(_count * _q8.PaddedCols)),
-                    new ReadOnlySpan<float>(_scales, checked(_count * _q8.Blocks)), _count, destination, start, end);
+                _attention.Run(part == 0 ? _attention.Scores.Span : _scores[part - 1], start, end);
                 break;
         }
     }
+
+    /// <summary>The output of the current product, <c>[count, rows]</c>.</summary>
+    private Span<float> ProductDestination => new(_destination, checked(_count * _rows));
 
     private void Work(int part)
     {
@@ -325,6 +442,38 @@ public sealed unsafe class WorkerPool : IDisposable
             Volatile.Write(ref _allocated[slot], GC.GetAllocatedBytesForCurrentThread());
             Interlocked.Decrement(ref _pending);
         }
+    }
+
+    /// <summary>A span of floats the caller pinned for the length of a job.</summary>
+    private readonly struct Pinned(float* pointer, int length)
+    {
+        public Span<float> Span => new(pointer, length);
+    }
+
+    /// <summary>The arguments of <see cref="CausalConv1dSilu"/>.</summary>
+    private readonly struct ConvJob(Pinned x, int xStride, Pinned convState, Pinned weight, Pinned bias, int count, Pinned destination)
+    {
+        public void Run(int start, int end) =>
+            Kernels.CausalConv1dSiluChannels(x.Span, xStride, convState.Span, weight.Span, bias.Span, count, destination.Span, start, end);
+    }
+
+    /// <summary>The arguments of <see cref="SelectiveScan"/>.</summary>
+    private readonly struct ScanJob(
+        Pinned x, Pinned dt, Pinned a, Pinned b, Pinned c, int bcStride, Pinned d, Pinned z, int zStride, Pinned state, int count, Pinned destination)
+    {
+        public void Run(int start, int end) =>
+            Kernels.SelectiveScanChannels(x.Span, dt.Span, a.Span, b.Span, c.Span, bcStride, d.Span, z.Span, zStride, state.Span, count, destination.Span,
+                start, end);
+    }
+
+    /// <summary>The arguments of <see cref="AttendChunk"/>, the calling thread's <see cref="Scores"/> included.</summary>
+    private readonly struct AttentionJob(
+        Pinned q, Pinned keys, Pinned values, int heads, int kvHeads, int position, int count, float scale, Pinned scores, Pinned destination)
+    {
+        public Pinned Scores => scores;
+
+        public void Run(Span<float> threadScores, int start, int end) =>
+            Kernels.AttendPairs(q.Span, keys.Span, values.Span, heads, kvHeads, position, count, scale, threadScores, destination.Span, start, end);
     }
 
     public void Dispose()

@@ -77,16 +77,8 @@ internal static class Layer06Attention
         pool.MatMul(w.Q, x, count, q);
         pool.MatMul(w.K, x, count, k);
         pool.MatMul(w.V, x, count, v);
-        // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)
-        for (int t = 0; t < count; t++)
-        {
-            for (int head = 0; head < Heads; head++)
-            {
-                int kv = head / Group * HeadDim;
-                Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,
-                    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));
-            }
-        }
+        // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs
+        pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);
         // 4. h += o_proj·attention
         pool.MatMul(w.O, attention, count, output);
         Kernels.Add(output, h);

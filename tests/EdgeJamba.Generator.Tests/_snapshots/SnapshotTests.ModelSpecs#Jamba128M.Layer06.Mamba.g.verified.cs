@@ -95,13 +95,8 @@ internal static class Layer06Mamba
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
         pool.MatMul(w.InProj, x, count, xz);
-        // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state
-        for (int t = 0; t < count; t++)
-        {
-            Span<float> xct = xc.Slice(t * DInner, DInner);
-            Kernels.CausalConv1dStep(xz.Slice(t * 2 * DInner, DInner), convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
-        }
+        // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels
+        pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
         pool.MatMul(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
@@ -119,13 +114,8 @@ internal static class Layer06Mamba
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
         }
         Kernels.Softplus(dt);
-        // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z)
-        for (int t = 0; t < count; t++)
-        {
-            Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
-            Kernels.SelectiveScanStep(xc.Slice(t * DInner, DInner), dt.Slice(t * DInner, DInner), w.A, row.Slice(DtRank, DState), row.Slice(DtRank + DState, DState),
-                w.D.Row(0), xz.Slice((t * 2 * DInner) + DInner, DInner), ssmState, y.Slice(t * DInner, DInner));
-        }
+        // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels
+        pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
         // 7. h += out_proj·y
         pool.MatMul(w.OutProj, y, count, output);
         Kernels.Add(output, h);

@@ -78,16 +78,8 @@ internal static class Layer04Attention
         pool.TernaryMatMul(w.Q, s.Xq, s.XqScales, count, q);
         pool.TernaryMatMul(w.K, s.Xq, s.XqScales, count, k);
         pool.TernaryMatMul(w.V, s.Xq, s.XqScales, count, v);
-        // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)
-        for (int t = 0; t < count; t++)
-        {
-            for (int head = 0; head < Heads; head++)
-            {
-                int kv = head / Group * HeadDim;
-                Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,
-                    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));
-            }
-        }
+        // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs
+        pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);
         // 4. h += o_proj·attention
         Kernels.QuantizeInt8Rows(attention, count, QueryDim, s.Xq, s.XqScales);
         pool.TernaryMatMul(w.O, s.Xq, s.XqScales, count, output);

@@ -85,16 +85,8 @@ internal static class Layer00Attention
             Kernels.RotateHalf(q.Slice(t * QueryDim, QueryDim), Heads, HeadDim, w.Rope.CosAt(position + t), w.Rope.SinAt(position + t));
             Kernels.RotateHalf(k.Slice(t * KvDim, KvDim), KvHeads, HeadDim, w.Rope.CosAt(position + t), w.Rope.SinAt(position + t));
         }
-        // 4. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group)
-        for (int t = 0; t < count; t++)
-        {
-            for (int head = 0; head < Heads; head++)
-            {
-                int kv = head / Group * HeadDim;
-                Kernels.Attend(q.Slice((t * QueryDim) + (head * HeadDim), HeadDim), keys[kv..], values[kv..], position + t + 1, KvDim, Scale, s.Scores,
-                    attention.Slice((t * QueryDim) + (head * HeadDim), HeadDim));
-            }
-        }
+        // 4. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs
+        pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);
         // 5. h += o_proj·attention
         pool.MatMul(w.O, attention, count, output);
         Kernels.Add(output, h);

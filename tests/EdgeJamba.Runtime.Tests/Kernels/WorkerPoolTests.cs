@@ -35,6 +35,105 @@ public class WorkerPoolTests
         }
     }
 
+    /// <summary>
+    /// A chunk's Mamba convolution + SiLU and selective scan, split by channel among 2..4 threads, give the bits of the one-thread,
+    /// token-by-token steps (<see cref="Kernels.CausalConv1dStep"/> then <see cref="Kernels.Silu"/>, <see cref="Kernels.SelectiveScanStep"/>),
+    /// outputs and states, for channel counts that do and do not fill whole cache lines, any conv width, with and without bias.
+    /// </summary>
+    [Fact]
+    public void MambaScans_OnAnyThreadCount_AreBitIdenticalToTokenByTokenSteps()
+    {
+        var random = new Random(13);
+        for (int threads = 2; threads <= 4; threads++)
+        {
+            using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+            foreach ((int channels, int width, int stateSize, bool bias) in new[] { (37, 4, 16, true), (64, 3, 5, false), (100, 4, 8, false), (1024, 4, 16, true) })
+            {
+                foreach (int count in new[] { 1, 3, 7 })
+                {
+                    string what = $"{channels} channels, width {width}, N {stateSize}, {count} tokens, {threads} threads";
+                    // Conv: x is the first half of [x | z] rows, as in the models.
+                    float[] xz = Uniform(random, count * 2 * channels), weight = Uniform(random, channels * width);
+                    float[] convBias = bias ? Uniform(random, channels) : [];
+                    float[] convStart = Uniform(random, channels * width);
+                    float[] expectedConv = convStart.ToArray(), gotConv = convStart.ToArray();
+                    float[] expectedXc = new float[count * channels], gotXc = new float[count * channels];
+                    for (int t = 0; t < count; t++)
+                    {
+                        Span<float> row = expectedXc.AsSpan(t * channels, channels);
+                        Kernels.CausalConv1dStep(xz.AsSpan(t * 2 * channels, channels), expectedConv, weight, convBias, row);
+                        Kernels.Silu(row);
+                    }
+                    pool.CausalConv1dSilu(xz, 2 * channels, gotConv, weight, convBias, count, gotXc);
+                    Assert.True(expectedXc.AsSpan().SequenceEqual(gotXc), "conv output, " + what);
+                    Assert.True(expectedConv.AsSpan().SequenceEqual(gotConv), "conv state, " + what);
+
+                    // Scan: B and C inside [dt | B | C] rows, z the second half of [x | z].
+                    const int rank = 3;
+                    int bcStride = rank + (2 * stateSize);
+                    float[] dt = Uniform(random, count * channels, 0.5f).Select(MathF.Abs).ToArray();
+                    float[] a = Uniform(random, channels * stateSize).Select(v => -MathF.Exp(v)).ToArray();
+                    float[] dbc = Uniform(random, count * bcStride), d = Uniform(random, channels);
+                    float[] stateStart = Uniform(random, channels * stateSize);
+                    float[] expectedState = stateStart.ToArray(), gotState = stateStart.ToArray();
+                    float[] expectedY = new float[count * channels], gotY = new float[count * channels];
+                    for (int t = 0; t < count; t++)
+                    {
+                        Kernels.SelectiveScanStep(gotXc.AsSpan(t * channels, channels), dt.AsSpan(t * channels, channels), a,
+                            dbc.AsSpan((t * bcStride) + rank, stateSize), dbc.AsSpan((t * bcStride) + rank + stateSize, stateSize), d,
+                            xz.AsSpan((t * 2 * channels) + channels, channels), expectedState, expectedY.AsSpan(t * channels, channels));
+                    }
+                    pool.SelectiveScan(gotXc, dt, a, dbc.AsSpan(rank), dbc.AsSpan(rank + stateSize), bcStride, d, xz.AsSpan(channels), 2 * channels, gotState,
+                        count, gotY);
+                    Assert.True(expectedY.AsSpan().SequenceEqual(gotY), "scan output, " + what);
+                    Assert.True(expectedState.AsSpan().SequenceEqual(gotState), "scan state, " + what);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A chunk's attention, split by (head, token) pair among 2..4 threads (each with its own scores), gives the bits of one
+    /// <see cref="Kernels.Attend"/> per token and head on one thread; so does a pool whose workers keep no scores (it runs alone).
+    /// </summary>
+    [Fact]
+    public void Attention_OnAnyThreadCount_IsBitIdenticalToOneHeadAtATime()
+    {
+        var random = new Random(17);
+        const int context = 40;
+        for (int threads = 2; threads <= 4; threads++)
+        {
+            using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1, scoresLength: context);
+            using var noScores = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+            foreach ((int heads, int kvHeads, int headDim) in new[] { (4, 2, 8), (6, 6, 5), (3, 1, 16), (8, 2, 64) })
+            {
+                foreach ((int position, int count) in new[] { (0, 1), (0, 7), (9, 5), (30, 1) })
+                {
+                    string what = $"{heads}/{kvHeads} heads of {headDim}, {count} tokens at {position}, {threads} threads";
+                    int queryDim = heads * headDim, kvDim = kvHeads * headDim;
+                    float[] q = Uniform(random, count * queryDim), keys = Uniform(random, context * kvDim), values = Uniform(random, context * kvDim);
+                    float[] expected = new float[count * queryDim], scores = new float[context];
+                    float scale = 1f / MathF.Sqrt(headDim);
+                    for (int t = 0; t < count; t++)
+                    {
+                        for (int head = 0; head < heads; head++)
+                        {
+                            int kv = head / (heads / kvHeads) * headDim, row = (t * queryDim) + (head * headDim);
+                            Kernels.Attend(q.AsSpan(row, headDim), keys.AsSpan(kv), values.AsSpan(kv), position + t + 1, kvDim, scale, scores,
+                                expected.AsSpan(row, headDim));
+                        }
+                    }
+                    foreach (var p in new[] { pool, noScores })
+                    {
+                        float[] got = new float[count * queryDim];
+                        p.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[context], got);
+                        Assert.True(expected.AsSpan().SequenceEqual(got), what);
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void WrongLengths_Throw_AsTheKernelsDo()
     {
@@ -43,6 +142,10 @@ public class WorkerPoolTests
         Assert.Throws<ArgumentException>(() => pool.MatVec(w.Matrix, new float[63], new float[64]));
         Assert.Throws<ArgumentException>(() => pool.MatMul(w.Matrix, new float[64 * 2], 3, new float[64 * 3]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+        Assert.Throws<ArgumentException>(() => pool.CausalConv1dSilu(new float[64], 64, new float[4 * 63], new float[4 * 64], default, 1, new float[64]));
+        Assert.Throws<ArgumentException>(() => pool.SelectiveScan(new float[64], new float[64], new float[64 * 16], new float[16], new float[15], 16,
+            new float[64], new float[64], 64, new float[64 * 16], 1, new float[64]));
+        Assert.Throws<ArgumentException>(() => pool.AttendChunk(new float[64], new float[16 * 2], new float[16 * 2], 4, 1, 1, 2, 1f, new float[2], new float[64]));
     }
 
     /// <summary>
