@@ -89,51 +89,19 @@ public static partial class Kernels
 
     /// <summary>
     /// <see cref="Dot{TSimd, TVector}"/> of two weight rows with the same <paramref name="x"/>, each row with the bits it
-    /// has alone (its own four accumulators, summed in the same order); every vector of <paramref name="x"/> is loaded
-    /// once for both rows, and the two rows' multiply-add chains and reductions overlap.
+    /// has alone; every vector of <paramref name="x"/> is loaded once for both rows (<see cref="DotLanesTwoRows"/>).
     /// </summary>
     private static void DotTwoRows<TSimd, TVector>(ReadOnlySpan<float> w0, ReadOnlySpan<float> w1, ReadOnlySpan<float> x, out float sum0, out float sum1)
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
-        ref float w0s = ref MemoryMarshal.GetReference(w0), w1s = ref MemoryMarshal.GetReference(w1);
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        nuint length = (nuint)x.Length;
-        nuint count = (nuint)TSimd.Count;
-
-        TVector a0 = TSimd.Zero, a1 = TSimd.Zero, a2 = TSimd.Zero, a3 = TSimd.Zero;
-        TVector b0 = TSimd.Zero, b1 = TSimd.Zero, b2 = TSimd.Zero, b3 = TSimd.Zero;
-        nuint i = 0;
-        for (; i + (4 * count) <= length; i += 4 * count)
+        TVector a = DotLanesTwoRows<TSimd, TVector>(x, w0, w1, out TVector b, out int done);
+        sum0 = TSimd.Sum(a);
+        sum1 = TSimd.Sum(b);
+        if (done < x.Length)
         {
-            TVector v = TSimd.Load(ref xs, i);
-            a0 = TSimd.MultiplyAdd(TSimd.Load(ref w0s, i), v, a0);
-            b0 = TSimd.MultiplyAdd(TSimd.Load(ref w1s, i), v, b0);
-            v = TSimd.Load(ref xs, i + count);
-            a1 = TSimd.MultiplyAdd(TSimd.Load(ref w0s, i + count), v, a1);
-            b1 = TSimd.MultiplyAdd(TSimd.Load(ref w1s, i + count), v, b1);
-            v = TSimd.Load(ref xs, i + (2 * count));
-            a2 = TSimd.MultiplyAdd(TSimd.Load(ref w0s, i + (2 * count)), v, a2);
-            b2 = TSimd.MultiplyAdd(TSimd.Load(ref w1s, i + (2 * count)), v, b2);
-            v = TSimd.Load(ref xs, i + (3 * count));
-            a3 = TSimd.MultiplyAdd(TSimd.Load(ref w0s, i + (3 * count)), v, a3);
-            b3 = TSimd.MultiplyAdd(TSimd.Load(ref w1s, i + (3 * count)), v, b3);
-        }
-
-        for (; i + count <= length; i += count)
-        {
-            TVector v = TSimd.Load(ref xs, i);
-            a0 = TSimd.MultiplyAdd(TSimd.Load(ref w0s, i), v, a0);
-            b0 = TSimd.MultiplyAdd(TSimd.Load(ref w1s, i), v, b0);
-        }
-
-        sum0 = TSimd.Sum(TSimd.Add(TSimd.Add(a0, a1), TSimd.Add(a2, a3)));
-        sum1 = TSimd.Sum(TSimd.Add(TSimd.Add(b0, b1), TSimd.Add(b2, b3)));
-        if (i < length)
-        {
-            int tail = (int)i;
-            sum0 += Dot<SimdScalar, float>(w0[tail..], x[tail..]);
-            sum1 += Dot<SimdScalar, float>(w1[tail..], x[tail..]);
+            sum0 += Dot<SimdScalar, float>(w0[done..], x[done..]);
+            sum1 += Dot<SimdScalar, float>(w1[done..], x[done..]);
         }
     }
 
