@@ -20,7 +20,7 @@ public abstract class LanguageModel : IDisposable
 
     public ModelLayout Layout { get; }
 
-    /// <summary>The threads running this model's matrix products (one, the caller's, until <see cref="SetThreads"/>).</summary>
+    /// <summary>The threads running this model's matrix products, recurrent scans and attention (one, the caller's, until <see cref="SetThreads"/>).</summary>
     public WorkerPool Workers { get; private set; } = new(1);
 
     /// <summary>Threads sharing each matrix product, the caller's included.</summary>

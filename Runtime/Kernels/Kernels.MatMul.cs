@@ -78,6 +78,7 @@ public static partial class Kernels
     }
 
     /// <summary><see cref="MatMulRows"/> at one vector width, for two or more tokens.</summary>
+    [SkipLocalsInit] // the 16-bit block buffer is written whole before it is read; no need to zero 64 KiB a call
     internal static unsafe void MatMul<TSimd, TVector>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination, int rowStart, int rowEnd)
         where TSimd : ISimd<TVector>
         where TVector : struct
