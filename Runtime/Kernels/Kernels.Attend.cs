@@ -136,10 +136,13 @@ public static partial class Kernels
         int t = 0;
         if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported && headDim % Vector256<float>.Count == 0)
         {
-            for (; t + 8 <= length; t += 8)
+            t = headDim switch
             {
-                (Vector256.Create(scale) * DotsOfEightAvx(query, keys.Slice(t * stride), stride)).CopyTo(scores.Slice(t, 8));
-            }
+                8 => ScoreBlocksAvx<OneVector>(query, keys, length, stride, scale, scores),
+                16 => ScoreBlocksAvx<TwoVectors>(query, keys, length, stride, scale, scores),
+                32 => ScoreBlocksAvx<FourVectors>(query, keys, length, stride, scale, scores),
+                _ => ScoreBlocksAvx(query, keys, length, stride, scale, scores),
+            };
         }
 
         for (; t < length; t++)
@@ -149,6 +152,93 @@ public static partial class Kernels
 
         Softmax(scores[..length]);
         WeightedSum<TSimd, TVector>(values, scores[..length], stride, destination);
+    }
+
+    /// <summary>
+    /// The scores of positions <c>0, 1, …</c> in blocks of eight (AVX, a head of a multiple of eight floats), each with the bits of
+    /// <c>scale·Dot(query, key)</c>; returns the positions done (the rest, fewer than eight, are left to the caller).
+    /// </summary>
+    private static int ScoreBlocksAvx(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)
+    {
+        int t = 0;
+        for (; t + 8 <= length; t += 8)
+        {
+            (Vector256.Create(scale) * DotsOfEightAvx(query, keys.Slice(t * stride), stride)).CopyTo(scores.Slice(t, 8));
+        }
+        return t;
+    }
+
+    /// <summary>
+    /// <see cref="ScoreBlocksAvx(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float})"/> for a head of one, two
+    /// or four vectors (8, 16 or 32 floats), held in registers: a key costs its loads and multiplies, where the general path
+    /// pays a loop and a reload of the query per key. The lanes are formed as <see cref="DotLanes"/> forms them for that
+    /// length (products, a multiply-add, or <c>(p0 + p1) + (p2 + p3)</c>), so the bits are the same.
+    /// </summary>
+    private static int ScoreBlocksAvx<THead>(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)
+        where THead : IVectorCount
+    {
+        ref float q = ref MemoryMarshal.GetReference(query);
+        var q0 = Vector256.LoadUnsafe(ref q);
+        var q1 = THead.Count > 1 ? Vector256.LoadUnsafe(ref q, 8) : default;
+        var q2 = THead.Count > 2 ? Vector256.LoadUnsafe(ref q, 16) : default;
+        var q3 = THead.Count > 2 ? Vector256.LoadUnsafe(ref q, 24) : default;
+        var scales = Vector256.Create(scale);
+        ref float s = ref MemoryMarshal.GetReference(scores);
+        nuint step = (nuint)stride;
+        int t = 0;
+        for (; t + 8 <= length; t += 8)
+        {
+            ref float k = ref Unsafe.Add(ref MemoryMarshal.GetReference(keys), (nint)t * stride);
+            var sums = SumsOfEightAvx(
+                HeadLanes<THead>(q0, q1, q2, q3, ref k),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 2 * step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 3 * step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 4 * step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 5 * step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 6 * step)),
+                HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 7 * step)));
+            (scales * sums).StoreUnsafe(ref s, (nuint)t);
+        }
+        return t;
+    }
+
+    /// <summary>The <see cref="DotLanes"/> of a query of <typeparamref name="THead"/> vectors (in registers) with the key at <paramref name="key"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HeadLanes<THead>(Vector256<float> q0, Vector256<float> q1, Vector256<float> q2, Vector256<float> q3, ref float key)
+        where THead : IVectorCount
+    {
+        var p0 = q0 * Vector256.LoadUnsafe(ref key);
+        if (THead.Count == 1)
+        {
+            return p0;
+        }
+        if (THead.Count == 2)
+        {
+            return Simd256.MultiplyAdd(q1, Vector256.LoadUnsafe(ref key, 8), p0);
+        }
+        return (p0 + (q1 * Vector256.LoadUnsafe(ref key, 8))) + ((q2 * Vector256.LoadUnsafe(ref key, 16)) + (q3 * Vector256.LoadUnsafe(ref key, 24)));
+    }
+
+    /// <summary>A number of vectors known when the code is compiled (a type argument the compiler folds).</summary>
+    private interface IVectorCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct OneVector : IVectorCount
+    {
+        public static int Count => 1;
+    }
+
+    private readonly struct TwoVectors : IVectorCount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct FourVectors : IVectorCount
+    {
+        public static int Count => 4;
     }
 
     /// <summary>

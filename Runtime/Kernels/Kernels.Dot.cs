@@ -137,8 +137,19 @@ public static partial class Kernels
         var p2 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(2 * stride, n), rows.Slice(3 * stride, n), out var p3, out _);
         var p4 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(4 * stride, n), rows.Slice(5 * stride, n), out var p5, out _);
         var p6 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(6 * stride, n), rows.Slice(7 * stride, n), out var p7, out _);
+        return SumsOfEightAvx(p0, p1, p2, p3, p4, p5, p6, p7);
+    }
 
-        // Per 128-bit half: (l0 + l1) + (l2 + l3) of each row; then the low half's sum plus the high half's.
+    /// <summary>
+    /// The horizontal sums of eight vectors at once (AVX): lane <c>k</c> is <see cref="Vector256.Sum{T}(Vector256{T})"/> of
+    /// <paramref name="p0"/> … <paramref name="p7"/>'s <c>k</c>-th, with its bits, by pairwise adds: per 128-bit half
+    /// <c>(l0 + l1) + (l2 + l3)</c>, then the low half's sum plus the high half's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> SumsOfEightAvx(
+        Vector256<float> p0, Vector256<float> p1, Vector256<float> p2, Vector256<float> p3,
+        Vector256<float> p4, Vector256<float> p5, Vector256<float> p6, Vector256<float> p7)
+    {
         var h0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(p0, p1), Avx.HorizontalAdd(p2, p3));
         var h4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(p4, p5), Avx.HorizontalAdd(p6, p7));
         return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
