@@ -134,7 +134,7 @@ public static partial class Kernels
     {
         int headDim = query.Length;
         int t = 0;
-        if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported && headDim % Vector256<float>.Count == 0)
+        if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported)
         {
             t = headDim switch
             {
@@ -155,7 +155,7 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// The scores of positions <c>0, 1, …</c> in blocks of eight (AVX, a head of a multiple of eight floats), each with the bits of
+    /// The scores of positions <c>0, 1, …</c> in blocks of eight (AVX, a head of eight floats or more), each with the bits of
     /// <c>scale·Dot(query, key)</c>; returns the positions done (the rest, fewer than eight, are left to the caller).
     /// </summary>
     private static int ScoreBlocksAvx(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)

@@ -124,7 +124,7 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// The dot products of <paramref name="x"/> (a multiple of eight floats) with eight rows, row <c>k</c> at
+    /// The dot products of <paramref name="x"/> (eight floats or more) with eight rows, row <c>k</c> at
     /// <c>rows[k·stride ..]</c> (AVX): each row's lanes as <see cref="DotLanes"/> computes them (two rows per pass over <paramref name="x"/>), then the eight horizontal
     /// sums at once by pairwise adds in the order of <see cref="Vector256.Sum{T}(Vector256{T})"/>, so lane <c>k</c> has the
     /// bits of <see cref="Dot{TSimd, TVector}"/> of row <c>k</c> at 256 bits. Saves seven of every eight reductions, which
@@ -133,12 +133,26 @@ public static partial class Kernels
     internal static Vector256<float> DotsOfEightAvx(ReadOnlySpan<float> x, ReadOnlySpan<float> rows, int stride)
     {
         int n = x.Length;
-        var p0 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(0, n), rows.Slice(stride, n), out var p1, out _);
+        var p0 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(0, n), rows.Slice(stride, n), out var p1, out int done);
         var p2 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(2 * stride, n), rows.Slice(3 * stride, n), out var p3, out _);
         var p4 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(4 * stride, n), rows.Slice(5 * stride, n), out var p5, out _);
         var p6 = DotLanesTwoRows<Simd256, Vector256<float>>(x, rows.Slice(6 * stride, n), rows.Slice(7 * stride, n), out var p7, out _);
-        return SumsOfEightAvx(p0, p1, p2, p3, p4, p5, p6, p7);
+        var sums = SumsOfEightAvx(p0, p1, p2, p3, p4, p5, p6, p7);
+        if (done == n)
+        {
+            return sums;
+        }
+
+        // The last n % 8 columns: each row's scalar tail, added to its sum as Dot adds it.
+        ReadOnlySpan<float> tail = x[done..];
+        return sums + Vector256.Create(
+            TailDot(tail, rows, 0, done), TailDot(tail, rows, stride, done), TailDot(tail, rows, 2 * stride, done), TailDot(tail, rows, 3 * stride, done),
+            TailDot(tail, rows, 4 * stride, done), TailDot(tail, rows, 5 * stride, done), TailDot(tail, rows, 6 * stride, done), TailDot(tail, rows, 7 * stride, done));
     }
+
+    /// <summary>The scalar dot product of <paramref name="tail"/> with the columns from <paramref name="done"/> of the row at <paramref name="row"/>.</summary>
+    private static float TailDot(ReadOnlySpan<float> tail, ReadOnlySpan<float> rows, int row, int done) =>
+        Dot<SimdScalar, float>(tail, rows.Slice(row + done, tail.Length));
 
     /// <summary>
     /// The horizontal sums of eight vectors at once (AVX): lane <c>k</c> is <see cref="Vector256.Sum{T}(Vector256{T})"/> of

@@ -87,7 +87,7 @@ public static partial class Kernels
             }
             return;
         }
-        if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported && w.Cols % Vector256<float>.Count == 0)
+        if (typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported && w.Cols >= Vector256<float>.Count)
         {
             for (; r + 8 <= rowEnd; r += 8)
             {

@@ -40,7 +40,7 @@ public class MatVecTests
     }
 
     /// <summary>
-    /// Float32 rows go eight at a time (AVX, columns a multiple of eight), then two at a time, or one at a time for a weight over 256 KiB (100 × 768); each row still has the bits of <see cref="Kernels.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// Float32 rows go eight at a time (AVX, eight columns or more, the last columns' scalar tail added per row), then two at a time, or one at a time for a weight over 256 KiB (100 × 768); each row still has the bits of <see cref="Kernels.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
     /// of that row alone, whether it is the first or second of a pair or the odd last row, and whatever range of rows is asked for.
     /// </summary>
     [Fact]
