@@ -242,9 +242,11 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// <c>destination[d] = Σ_t weights[t]·values[t·stride + d]</c>, each element summed over <c>t</c> in order from 0 by
-    /// multiply-adds; lengths unchecked. The columns go four vectors at a time with the sums held in registers through all
-    /// positions (then one vector, then one float), so nothing round-trips memory per position.
+    /// <c>destination[d] = Σ_t weights[t]·values[t·stride + d]</c>; lengths unchecked. Each element is two chains of
+    /// multiply-adds, one over the even positions and one over the odd, each in order from 0, then even + odd: two chains
+    /// in flight hide half the multiply-add latency that a single chain per element waits for (a head of up to four vectors
+    /// has too few elements to hide it otherwise). The columns go four vectors at a time with the sums held in registers
+    /// through all positions (then one vector, then one float), so nothing round-trips memory per position.
     /// </summary>
     private static void WeightedSum<TSimd, TVector>(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, int stride, Span<float> destination)
         where TSimd : ISimd<TVector>
@@ -259,8 +261,22 @@ public static partial class Kernels
         for (; d + (4 * count) <= columns; d += 4 * count)
         {
             TVector s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero;
+            TVector o0 = TSimd.Zero, o1 = TSimd.Zero, o2 = TSimd.Zero, o3 = TSimd.Zero;
             nuint at = d;
-            for (int t = 0; t < length; t++, at += step)
+            int t = 0;
+            for (; t + 2 <= length; t += 2, at += 2 * step)
+            {
+                TVector w = TSimd.Create(Unsafe.Add(ref ws, t)), u = TSimd.Create(Unsafe.Add(ref ws, t + 1));
+                s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), w, s0);
+                o0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + step), u, o0);
+                s1 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + count), w, s1);
+                o1 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + step + count), u, o1);
+                s2 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (2 * count)), w, s2);
+                o2 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + step + (2 * count)), u, o2);
+                s3 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (3 * count)), w, s3);
+                o3 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + step + (3 * count)), u, o3);
+            }
+            if (t < length)
             {
                 TVector w = TSimd.Create(Unsafe.Add(ref ws, t));
                 s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), w, s0);
@@ -268,21 +284,27 @@ public static partial class Kernels
                 s2 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (2 * count)), w, s2);
                 s3 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + (3 * count)), w, s3);
             }
-            TSimd.Store(s0, ref ds, d);
-            TSimd.Store(s1, ref ds, d + count);
-            TSimd.Store(s2, ref ds, d + (2 * count));
-            TSimd.Store(s3, ref ds, d + (3 * count));
+            TSimd.Store(TSimd.Add(s0, o0), ref ds, d);
+            TSimd.Store(TSimd.Add(s1, o1), ref ds, d + count);
+            TSimd.Store(TSimd.Add(s2, o2), ref ds, d + (2 * count));
+            TSimd.Store(TSimd.Add(s3, o3), ref ds, d + (3 * count));
         }
 
         for (; d + count <= columns; d += count)
         {
-            TVector s0 = TSimd.Zero;
+            TVector s0 = TSimd.Zero, o0 = TSimd.Zero;
             nuint at = d;
-            for (int t = 0; t < length; t++, at += step)
+            int t = 0;
+            for (; t + 2 <= length; t += 2, at += 2 * step)
+            {
+                s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), TSimd.Create(Unsafe.Add(ref ws, t)), s0);
+                o0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at + step), TSimd.Create(Unsafe.Add(ref ws, t + 1)), o0);
+            }
+            if (t < length)
             {
                 s0 = TSimd.MultiplyAdd(TSimd.Load(ref vs, at), TSimd.Create(Unsafe.Add(ref ws, t)), s0);
             }
-            TSimd.Store(s0, ref ds, d);
+            TSimd.Store(TSimd.Add(s0, o0), ref ds, d);
         }
 
         if (d < columns)

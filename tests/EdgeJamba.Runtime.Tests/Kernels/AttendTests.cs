@@ -23,9 +23,10 @@ public class AttendTests
     }
 
     /// <summary>
-    /// However positions are grouped (eight scores at a time for heads of a multiple of eight floats) and however the
-    /// weighted sum runs over the head, the result has the bits of the plain sequence: each score <c>scale·Dot(query, key)</c>,
-    /// <see cref="Kernels.Softmax"/>, then every output element a chain of fused multiply-adds over the positions in order.
+    /// However positions are grouped (eight scores at a time, a small head in registers) and however the weighted sum runs
+    /// over the head, the result has the bits of the plain sequence: each score <c>scale·Dot(query, key)</c>,
+    /// <see cref="Kernels.Softmax"/>, then every output element two chains of fused multiply-adds, over the even and the
+    /// odd positions in order, added.
     /// </summary>
     [SkippableFact]
     public void Attend_has_the_bits_of_one_position_at_a_time()
@@ -51,11 +52,20 @@ public class AttendTests
                 Assert.True(expectedScores.AsSpan().SequenceEqual(scores), $"head {headDim}, {length} positions: attention weights");
                 for (int d = 0; d < headDim; d++)
                 {
-                    float sum = 0;
+                    // Two chains of multiply-adds, over the even and over the odd positions, then their sum.
+                    float even = 0, odd = 0;
                     for (int t = 0; t < length; t++)
                     {
-                        sum = MathF.FusedMultiplyAdd(values[(t * stride) + d], expectedScores[t], sum);
+                        if (t % 2 == 0)
+                        {
+                            even = MathF.FusedMultiplyAdd(values[(t * stride) + d], expectedScores[t], even);
+                        }
+                        else
+                        {
+                            odd = MathF.FusedMultiplyAdd(values[(t * stride) + d], expectedScores[t], odd);
+                        }
                     }
+                    float sum = even + odd;
                     Assert.True(BitConverter.SingleToInt32Bits(sum) == BitConverter.SingleToInt32Bits(destination[d]),
                         $"head {headDim}, {length} positions, element {d}: {destination[d]} vs {sum}");
                 }
