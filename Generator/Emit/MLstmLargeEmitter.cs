@@ -78,18 +78,9 @@ internal sealed class MLstmLargeEmitter : PartEmitter
         }
         w.Line("Kernels.SoftCap(gates, GateSoftCap);");
         w.Line(Step(ref step, "token after token, per head: the stabilized mLSTM step (query scaled by QueryScale) on (C, n, m),"));
-        w.Line("//    then a LayerNorm of the head's output times its slice of multihead_norm");
-        using (w.Block("for (int t = 0; t < count; t++)"))
-        {
-            using (w.Block("for (int head = 0; head < Heads; head++)"))
-            {
-                w.Line("Span<float> yh = y.Slice((t * VDim) + (head * VHeadDim), VHeadDim);");
-                w.Line("Kernels.MLstmStep(q.Slice((t * QkDim) + (head * QkHeadDim), QkHeadDim), k.Slice((t * QkDim) + (head * QkHeadDim), QkHeadDim),");
-                w.Line("    v.Slice((t * VDim) + (head * VHeadDim), VHeadDim), inputGates[(t * Heads) + head], forgetGates[(t * Heads) + head], QueryScale, 1f, CellEps,");
-                w.Line("    memory.Slice(head * QkHeadDim * VHeadDim, QkHeadDim * VHeadDim), normalizer.Slice(head * QkHeadDim, QkHeadDim), ref stabilizer[head], yh);");
-                w.Line("Kernels.LayerNorm(yh, w.MultiheadNorm.Row(0).Slice(head * VHeadDim, VHeadDim), Eps, yh);");
-            }
-        }
+        w.Line("//    then a LayerNorm of the head's output times its slice of multihead_norm (the heads split among the pool's threads)");
+        w.Line("pool.MLstmChunk(q, k, QkDim, v, VDim, inputGates, forgetGates, QueryScale, 1f, CellEps, memory, normalizer, stabilizer, w.MultiheadNorm.Row(0), Eps,");
+        w.Line("    count, y);");
         w.Line(Step(ref step, "h += out_proj·(sigmoid(o) ⊙ y)"));
         w.Line("Kernels.SigmoidGate(o, y, y);");
         w.Line("pool.MatMul(w.OutProj, y, count, output);");

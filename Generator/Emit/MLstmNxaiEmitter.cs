@@ -77,14 +77,14 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
         w.Line("Span<float> y = s.Y.AsSpan(0, count * InnerSize);");
         w.Line(Step(ref step, "[xm | z] = proj_up·x [count, 2 * InnerSize]"));
         w.Line("pool.MatMul(w.ProjUp, x, count, xz);");
-        w.Line(Step(ref step, "token after token: xc = silu(causal conv of xm); row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm"));
+        w.Line(Step(ref step, "xc = silu(causal conv of xm), token after token (the channels split among the pool's threads)"));
+        w.Line("pool.CausalConv1dSilu(xz, 2 * InnerSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);");
+        w.Line(Step(ref step, "row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm"));
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> xm = xz.Slice(t * 2 * InnerSize, InnerSize);");
             w.Line("Span<float> xct = xc.Slice(t * InnerSize, InnerSize);");
             w.Line("Span<float> row = qkv.Slice(t * 3 * InnerSize, 3 * InnerSize);");
-            w.Line("Kernels.CausalConv1dStep(xm, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);");
-            w.Line("Kernels.Silu(xct);");
             w.Line("Kernels.BlockDiagonalMatVec(w.Q.AsSpan(), QkvBlocks, xct, row[..InnerSize]);");
             w.Line("Kernels.BlockDiagonalMatVec(w.K.AsSpan(), QkvBlocks, xct, row.Slice(InnerSize, InnerSize));");
             w.Line("Kernels.BlockDiagonalMatVec(w.V.AsSpan(), QkvBlocks, xm, row.Slice(2 * InnerSize, InnerSize));");
@@ -100,19 +100,13 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
         {
             w.Line("Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));");
         }
-        w.Line(Step(ref step, "token after token, per head: the stabilized mLSTM step (key scaled by KeyScale) on (C, n, m), LayerNorm by 1 + outnorm;"));
-        w.Line("//    then y = (y + learnable_skip ⊙ xc) ⊙ silu(z)");
+        w.Line(Step(ref step, "token after token, per head: the stabilized mLSTM step (key scaled by KeyScale) on (C, n, m), LayerNorm by 1 + outnorm"));
+        w.Line("//    (the heads split among the pool's threads)");
+        w.Line("pool.MLstmChunk(qkv, qkv[InnerSize..], 3 * InnerSize, qkv[(2 * InnerSize)..], 3 * InnerSize, inputGates, forgetGates, 1f, KeyScale, CellEps,");
+        w.Line("    memory, normalizer, stabilizer, w.OutNormScale, Eps, count, y);");
+        w.Line(Step(ref step, "y = (y + learnable_skip ⊙ xc) ⊙ silu(z), row by row"));
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
-            w.Line("Span<float> row = qkv.Slice(t * 3 * InnerSize, 3 * InnerSize);");
-            using (w.Block("for (int head = 0; head < Heads; head++)"))
-            {
-                w.Line("Span<float> yh = y.Slice((t * InnerSize) + (head * HeadDim), HeadDim);");
-                w.Line("Kernels.MLstmStep(row.Slice(head * HeadDim, HeadDim), row.Slice(InnerSize + (head * HeadDim), HeadDim), row.Slice((2 * InnerSize) + (head * HeadDim), HeadDim),");
-                w.Line("    inputGates[(t * Heads) + head], forgetGates[(t * Heads) + head], 1f, KeyScale, CellEps,");
-                w.Line("    memory.Slice(head * HeadDim * HeadDim, HeadDim * HeadDim), normalizer.Slice(head * HeadDim, HeadDim), ref stabilizer[head], yh);");
-                w.Line("Kernels.LayerNorm(yh, w.OutNormScale.AsSpan(head * HeadDim, HeadDim), Eps, yh);");
-            }
             w.Line("Span<float> yt = y.Slice(t * InnerSize, InnerSize);");
             w.Line("Kernels.AddProduct(w.Skip.Row(0), xc.Slice(t * InnerSize, InnerSize), yt);");
             w.Line("Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);");

@@ -85,21 +85,21 @@ internal sealed class SLstmEmitter : PartEmitter
         w.Line("Span<float> xc = s.Xc.AsSpan(0, count * HiddenSize);");
         w.Line("Span<float> gates = s.Gates.AsSpan(0, count * 4 * HiddenSize);");
         w.Line("Span<float> recurrent = s.Recurrent.AsSpan(0, 4 * HiddenSize);");
-        w.Line(Step(ref step, (_l.ConvKernel > 0 ? "xc = silu(causal conv of x)" : "xc = x (no conv)") +
-            "; row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias"));
+        if (_l.ConvKernel > 0)
+        {
+            w.Line(Step(ref step, "xc = silu(causal conv of x), token after token (the channels split among the pool's threads)"));
+            w.Line("pool.CausalConv1dSilu(x, HiddenSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);");
+        }
+        else
+        {
+            w.Line(Step(ref step, "xc = x (no conv)"));
+            w.Line("x.CopyTo(xc);");
+        }
+        w.Line(Step(ref step, "row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias"));
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);");
             w.Line("Span<float> xct = xc.Slice(t * HiddenSize, HiddenSize);");
-            if (_l.ConvKernel > 0)
-            {
-                w.Line("Kernels.CausalConv1dStep(xt, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);");
-                w.Line("Kernels.Silu(xct);");
-            }
-            else
-            {
-                w.Line("xt.CopyTo(xct);");
-            }
             w.Line("Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);");
             w.Line("Kernels.BlockDiagonalMatVec(w.InputGate.AsSpan(), Heads, xct, g[..HiddenSize]);");
             w.Line("Kernels.BlockDiagonalMatVec(w.ForgetGate.AsSpan(), Heads, xct, g.Slice(HiddenSize, HiddenSize));");
@@ -108,21 +108,8 @@ internal sealed class SLstmEmitter : PartEmitter
             w.Line("Kernels.Add(w.CellBias, g);");
         }
         w.Line(Step(ref step, "token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);"));
-        w.Line("//    output = LayerNorm of each head of y by 1 + group_norm");
-        using (w.Block("for (int t = 0; t < count; t++)"))
-        {
-            w.Line("Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);");
-            using (w.Block("for (int gateIndex = 0; gateIndex < 4; gateIndex++)"))
-            {
-                w.Line("Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gateIndex * HiddenSize * HeadDim, HiddenSize * HeadDim), Heads, yState, recurrent.Slice(gateIndex * HiddenSize, HiddenSize));");
-            }
-            w.Line("Kernels.Add(recurrent, g);");
-            w.Line("Kernels.SLstmStep(g[..HiddenSize], g.Slice(HiddenSize, HiddenSize), g.Slice(2 * HiddenSize, HiddenSize), g.Slice(3 * HiddenSize, HiddenSize), c, normalizer, stabilizer, yState);");
-            using (w.Block("for (int head = 0; head < Heads; head++)"))
-            {
-                w.Line("Kernels.LayerNorm(yState.Slice(head * HeadDim, HeadDim), w.GroupNormScale.AsSpan(head * HeadDim, HeadDim), Eps, output.Slice((t * HiddenSize) + (head * HeadDim), HeadDim));");
-            }
-        }
+        w.Line("//    output = LayerNorm of each head of y by 1 + group_norm (the heads split among the pool's threads)");
+        w.Line("pool.SLstmChunk(gates, w.Recurrent, Heads, recurrent, c, normalizer, stabilizer, yState, w.GroupNormScale, Eps, count, output);");
         w.Line(Step(ref step, "h += output (the sLSTM has no output projection)"));
         w.Line("Kernels.Add(output, h);");
     }

@@ -403,17 +403,7 @@ public sealed class GenericModel : LanguageModel
         Kernels.SoftCap(gates, (float)l.GateSoftCap);
         var y = _y.AsSpan(0, n * vd);
         float queryScale = (float)(1.0 / Math.Sqrt(dqk));
-        for (int t = 0; t < n; t++)
-        {
-            for (int head = 0; head < heads; head++)
-            {
-                var yh = y.Slice((t * vd) + (head * dv), dv);
-                Kernels.MLstmStep(q.Slice((t * qk) + (head * dqk), dqk), k.Slice((t * qk) + (head * dqk), dqk), v.Slice((t * vd) + (head * dv), dv),
-                    inputGates[(t * heads) + head], forgetGates[(t * heads) + head], queryScale, 1f, (float)l.Eps,
-                    memory.Slice(head * dqk * dv, dqk * dv), normalizer.Slice(head * dqk, dqk), ref stabilizer[head], yh);
-                Kernels.LayerNorm(yh, w.OutNorm.Row(0).Slice(head * dv, dv), _eps, yh);
-            }
-        }
+        Workers.MLstmChunk(q, k, qk, v, vd, inputGates, forgetGates, queryScale, 1f, (float)l.Eps, memory, normalizer, stabilizer, w.OutNorm.Row(0), _eps, n, y);
         Kernels.SigmoidGate(o, y, y);
         Workers.MatMul(w.OutProj, y, n, _out.AsSpan(0, n * Layout.HiddenSize));
     }
@@ -435,13 +425,12 @@ public sealed class GenericModel : LanguageModel
         var xc = _xc.AsSpan(0, n * inner);
         var qkv = _qkv.AsSpan(0, n * 3 * inner);
         Workers.MatMul(w.InProj, _x.AsSpan(0, n * Layout.HiddenSize), n, xz);
+        Workers.CausalConv1dSilu(xz, 2 * inner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), n, xc);
         for (int t = 0; t < n; t++)
         {
             var xm = xz.Slice(t * 2 * inner, inner);
             var xct = xc.Slice(t * inner, inner);
             var row = qkv.Slice(t * 3 * inner, 3 * inner);
-            Kernels.CausalConv1dStep(xm, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
             Kernels.BlockDiagonalMatVec(w.Q.AsSpan(), blocks, xct, row[..inner]);
             Kernels.BlockDiagonalMatVec(w.K.AsSpan(), blocks, xct, row.Slice(inner, inner));
             Kernels.BlockDiagonalMatVec(w.V.AsSpan(), blocks, xm, row.Slice(2 * inner, inner));
@@ -453,17 +442,10 @@ public sealed class GenericModel : LanguageModel
         Linear(w.FGate, w.FGateBias, qkv, forgetGates, n);
         var y = _y.AsSpan(0, n * inner);
         float keyScale = (float)(1.0 / Math.Sqrt(dh));
+        Workers.MLstmChunk(qkv, qkv[inner..], 3 * inner, qkv[(2 * inner)..], 3 * inner, inputGates, forgetGates, 1f, keyScale, (float)l.Eps, memory, normalizer,
+            stabilizer, w.OutNormScale, _eps, n, y);
         for (int t = 0; t < n; t++)
         {
-            var row = qkv.Slice(t * 3 * inner, 3 * inner);
-            for (int head = 0; head < heads; head++)
-            {
-                var yh = y.Slice((t * inner) + (head * dh), dh);
-                Kernels.MLstmStep(row.Slice(head * dh, dh), row.Slice(inner + (head * dh), dh), row.Slice((2 * inner) + (head * dh), dh),
-                    inputGates[(t * heads) + head], forgetGates[(t * heads) + head], 1f, keyScale, (float)l.Eps,
-                    memory.Slice(head * dh * dh, dh * dh), normalizer.Slice(head * dh, dh), ref stabilizer[head], yh);
-                Kernels.LayerNorm(yh, w.OutNormScale.AsSpan(head * dh, dh), _eps, yh);
-            }
             var yt = y.Slice(t * inner, inner);
             Kernels.AddProduct(w.Skip.Row(0), xc.Slice(t * inner, inner), yt);
             Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * inner) + inner, inner), yt, yt);
@@ -477,7 +459,7 @@ public sealed class GenericModel : LanguageModel
     /// </summary>
     private void SLstm(SLstmLayout l, LayerWeights w, int n)
     {
-        int d = Layout.HiddenSize, heads = l.Heads, dh = d / heads;
+        int d = Layout.HiddenSize, heads = l.Heads;
         var state = State.Slice((int)w.StateOffset, (int)MemoryPlan.SLstmElements(l, d));
         var convState = state[..(d * l.ConvKernel)];
         var cell = state[(d * l.ConvKernel)..];
@@ -490,19 +472,18 @@ public sealed class GenericModel : LanguageModel
         var gates = _gates.AsSpan(0, n * 4 * d);
         var recurrent = _recurrent.AsSpan(0, 4 * d);
         var output = _out.AsSpan(0, n * d);
+        if (l.ConvKernel > 0)
+        {
+            Workers.CausalConv1dSilu(x, d, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), n, xc);
+        }
+        else
+        {
+            x.CopyTo(xc);
+        }
         for (int t = 0; t < n; t++)
         {
             var xt = x.Slice(t * d, d);
             var xct = xc.Slice(t * d, d);
-            if (l.ConvKernel > 0)
-            {
-                Kernels.CausalConv1dStep(xt, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-                Kernels.Silu(xct);
-            }
-            else
-            {
-                xt.CopyTo(xct);
-            }
             var g = gates.Slice(t * 4 * d, 4 * d);
             for (int gate = 0; gate < 4; gate++)
             {
@@ -510,20 +491,7 @@ public sealed class GenericModel : LanguageModel
             }
             Kernels.Add(w.CellBias, g);
         }
-        for (int t = 0; t < n; t++)
-        {
-            var g = gates.Slice(t * 4 * d, 4 * d);
-            for (int gate = 0; gate < 4; gate++)
-            {
-                Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gate * d * dh, d * dh), heads, yState, recurrent.Slice(gate * d, d));
-            }
-            Kernels.Add(recurrent, g);
-            Kernels.SLstmStep(g[..d], g.Slice(d, d), g.Slice(2 * d, d), g.Slice(3 * d, d), c, normalizer, stabilizer, yState);
-            for (int head = 0; head < heads; head++)
-            {
-                Kernels.LayerNorm(yState.Slice(head * dh, dh), w.OutNormScale.AsSpan(head * dh, dh), _eps, output.Slice((t * d) + (head * dh), dh));
-            }
-        }
+        Workers.SLstmChunk(gates, w.Recurrent, heads, recurrent, c, normalizer, stabilizer, yState, w.OutNormScale, _eps, n, output);
     }
 
     /// <summary>_out = down(act(gate·x) ⊙ up·x) for n rows of _x.</summary>

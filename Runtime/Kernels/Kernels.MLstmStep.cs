@@ -80,6 +80,90 @@ public static partial class Kernels
         m = mNew;
     }
 
+    /// <summary>
+    /// The mLSTM over a chunk of <paramref name="count"/> tokens: for each token in order and each head, <see cref="MLstmStep"/> then
+    /// <see cref="LayerNorm"/> of the head's output by its slice of <paramref name="normWeight"/>. With <c>H = m.Length</c> heads,
+    /// <c>K = n.Length / H</c> and <c>V = normWeight.Length / H</c>, head h of token t reads its query and key at
+    /// <c>t·qkStride + h·K</c>, its value at <c>t·vStride + h·V</c>, its gates at <c>t·H + h</c>, and writes
+    /// <c>destination[t·H·V + h·V ..]</c>.
+    /// </summary>
+    /// <param name="q">The queries of the chunk (token t's from <c>t·qkStride</c>).</param>
+    /// <param name="k">The keys of the chunk (token t's from <c>t·qkStride</c>).</param>
+    /// <param name="qkStride">Elements from one token's query (and key) to the next, at least H·K.</param>
+    /// <param name="v">The values of the chunk (token t's from <c>t·vStride</c>).</param>
+    /// <param name="vStride">Elements from one token's value to the next, at least H·V.</param>
+    /// <param name="inputGates">The input-gate pre-activations <c>[count, H]</c>.</param>
+    /// <param name="forgetGates">The forget-gate pre-activations <c>[count, H]</c>.</param>
+    /// <param name="queryScale">As for <see cref="MLstmStep"/>.</param>
+    /// <param name="keyScale">As for <see cref="MLstmStep"/>.</param>
+    /// <param name="eps">As for <see cref="MLstmStep"/>.</param>
+    /// <param name="c">The heads' memories <c>[H, K, V]</c>; updated.</param>
+    /// <param name="n">The heads' normalizers <c>[H, K]</c>; updated.</param>
+    /// <param name="m">The heads' stabilizers <c>[H]</c>; updated.</param>
+    /// <param name="normWeight">The per-head norm's weight, H·V values (head h's from h·V).</param>
+    /// <param name="normEps">The per-head norm's epsilon.</param>
+    /// <param name="count">Tokens, 1 or more.</param>
+    /// <param name="destination">The normalized outputs <c>[count, H·V]</c>; must not overlap the other spans.</param>
+    /// <exception cref="ArgumentException">A length does not match.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or a stride is too small.</exception>
+    public static void MLstmChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, int qkStride, ReadOnlySpan<float> v, int vStride, ReadOnlySpan<float> inputGates,
+        ReadOnlySpan<float> forgetGates, float queryScale, float keyScale, float eps, Span<float> c, Span<float> n, Span<float> m,
+        ReadOnlySpan<float> normWeight, float normEps, int count, Span<float> destination)
+    {
+        int heads = CheckMLstmChunk(q, k, qkStride, v, vStride, inputGates, forgetGates, c, n, m, normWeight, count, destination);
+        MLstmHeads(q, k, qkStride, v, vStride, inputGates, forgetGates, queryScale, keyScale, eps, c, n, m, normWeight, normEps, count, destination, 0, heads);
+    }
+
+    /// <summary>Checks the arguments of <see cref="MLstmChunk"/> and returns the number of heads.</summary>
+    internal static int CheckMLstmChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, int qkStride, ReadOnlySpan<float> v, int vStride, ReadOnlySpan<float> inputGates,
+        ReadOnlySpan<float> forgetGates, ReadOnlySpan<float> c, ReadOnlySpan<float> n, ReadOnlySpan<float> m, ReadOnlySpan<float> normWeight, int count,
+        ReadOnlySpan<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int heads = m.Length;
+        int keys = heads == 0 ? 0 : n.Length / heads, values = heads == 0 ? 0 : normWeight.Length / heads;
+        if (keys == 0 || values == 0 || n.Length != heads * keys || normWeight.Length != heads * values)
+        {
+            Throw(nameof(m), $"{heads} heads do not split the normalizer of {n.Length} and the norm weight of {normWeight.Length} elements evenly.");
+        }
+
+        RequireLength(c, heads * keys * values);
+        ArgumentOutOfRangeException.ThrowIfLessThan(qkStride, heads * keys);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vStride, heads * values);
+        RequireAtLeast(q, ((long)(count - 1) * qkStride) + (heads * keys));
+        RequireAtLeast(k, ((long)(count - 1) * qkStride) + (heads * keys));
+        RequireAtLeast(v, ((long)(count - 1) * vStride) + (heads * values));
+        RequireAtLeast(inputGates, (long)count * heads);
+        RequireAtLeast(forgetGates, (long)count * heads);
+        RequireAtLeast(destination, (long)count * heads * values);
+        return heads;
+    }
+
+    /// <summary>
+    /// <see cref="MLstmChunk"/> of heads <c>[start, end)</c> only (a head's memory, output and norm do not depend on the other heads).
+    /// Lengths checked by the caller.
+    /// </summary>
+    internal static void MLstmHeads(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, int qkStride, ReadOnlySpan<float> v, int vStride, ReadOnlySpan<float> inputGates,
+        ReadOnlySpan<float> forgetGates, float queryScale, float keyScale, float eps, Span<float> c, Span<float> n, Span<float> m,
+        ReadOnlySpan<float> normWeight, float normEps, int count, Span<float> destination, int start, int end)
+    {
+        int heads = m.Length, keys = n.Length / heads, values = normWeight.Length / heads;
+        for (int t = 0; t < count; t++)
+        {
+            for (int head = start; head < end; head++)
+            {
+                Span<float> yh = destination.Slice(((t * heads) + head) * values, values);
+                MLstmStep(q.Slice((t * qkStride) + (head * keys), keys), k.Slice((t * qkStride) + (head * keys), keys), v.Slice((t * vStride) + (head * values), values),
+                    inputGates[(t * heads) + head], forgetGates[(t * heads) + head], queryScale, keyScale, eps,
+                    c.Slice(head * keys * values, keys * values), n.Slice(head * keys, keys), ref m[head], yh);
+                LayerNorm(yh, normWeight.Slice(head * values, values), normEps, yh);
+            }
+        }
+    }
+
     /// <summary>One memory row at one vector width: <c>row = fa·row + kr·v; sum += qr·row</c>; the tail at scalar width.</summary>
     internal static void MLstmRow<TSimd, TVector>(float fa, float kr, float qr, ReadOnlySpan<float> v, Span<float> row, Span<float> sum)
         where TSimd : ISimd<TVector>

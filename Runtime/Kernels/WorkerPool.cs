@@ -7,8 +7,9 @@ namespace EdgeJamba.Runtime;
 /// Persistent threads that share the matrix products of a model: each product's output rows are split into
 /// one contiguous range per thread, the calling thread taking the first. Every row is computed by exactly the
 /// instructions <see cref="Kernels.MatVec"/> / <see cref="Kernels.MatMul"/> (or the q8_0 and ternary products) use on one thread, so results are
-/// bit-identical for any thread count. A chunk's Mamba convolution and selective scan are split the same way by channel
-/// (each thread runs every token of the chunk through its channels' states), its attention by (head, token) pair.
+/// bit-identical for any thread count. A chunk's Mamba (and xLSTM) convolution and selective scan are split the same way by channel
+/// (each thread runs every token of the chunk through its channels' states), its mLSTM and sLSTM cells by head, its attention by
+/// (head, token) pair.
 /// Created once per model; a job allocates nothing.
 /// </summary>
 /// <remarks>
@@ -44,6 +45,13 @@ public sealed unsafe class WorkerPool : IDisposable
     /// </summary>
     private const int ConvChannelCost = 64, ScanChannelCost = 64, ScanStateCost = 4;
 
+    /// <summary>
+    /// Estimated cost, in multiply-adds of a product, of one token of an mLSTM head: per memory element an update and a query term, per
+    /// head the gates' exponentials and the norm; of one token of an sLSTM unit: its scalar cell (exponentials, tanh, divisions) and norm,
+    /// beside the recurrent products.
+    /// </summary>
+    private const int MLstmMemoryCost = 2, MLstmHeadCost = 64, SLstmUnitCost = 64;
+
     /// <summary>The kinds of job the pool splits.</summary>
     private enum Job
     {
@@ -52,12 +60,14 @@ public sealed unsafe class WorkerPool : IDisposable
         Q8,
         Conv,
         Scan,
+        MLstm,
+        SLstm,
         Attention,
     }
 
     // The job being run, written by the caller before it bumps _generation: its kind; for a product its weight (one of
-    // three), its input (floats, or int8 codes with their scales) and output and tokens; or the arguments of a conv, scan
-    // or attention job; its rows, their alignment and the parts.
+    // three), its input (floats, or int8 codes with their scales) and output and tokens; or the arguments of a conv, scan,
+    // mLSTM, sLSTM or attention job; its rows, their alignment and the parts.
     private Job _job;
     private Matrix _w;
     private TernaryMatrix _ternary;
@@ -68,6 +78,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private float* _destination;
     private ConvJob _conv;
     private ScanJob _scan;
+    private MLstmJob _mlstm;
+    private SLstmJob _slstm;
     private AttentionJob _attention;
     private int _rows;
     private int _alignment;
@@ -194,7 +206,7 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <see cref="Kernels.CausalConv1dSilu"/> on the pool's threads, split by channel (ranges of whole cache lines): same checks, same bits.
     /// </summary>
     /// <remarks>
-    /// Like <see cref="SelectiveScan"/> and <see cref="AttendChunk"/>, a single token (decode) runs on the calling thread: splitting it
+    /// Like <see cref="SelectiveScan"/>, <see cref="MLstmChunk"/>, <see cref="SLstmChunk"/> and <see cref="AttendChunk"/>, a single token (decode) runs on the calling thread: splitting it
     /// adds hand-offs to every layer of a token and was not measured faster.
     /// </remarks>
     public void CausalConv1dSilu(ReadOnlySpan<float> x, int xStride, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -238,6 +250,55 @@ public sealed unsafe class WorkerPool : IDisposable
             if (!TryRun(channels, (long)count * channels * ((stateSize * ScanStateCost) + ScanChannelCost), RowAlignment))
             {
                 Kernels.SelectiveScanChannels(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+            }
+        }
+    }
+
+    /// <summary><see cref="Kernels.MLstmChunk"/> on the pool's threads, split by head: same checks, same bits.</summary>
+    public void MLstmChunk(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, int qkStride, ReadOnlySpan<float> v, int vStride, ReadOnlySpan<float> inputGates,
+        ReadOnlySpan<float> forgetGates, float queryScale, float keyScale, float eps, Span<float> c, Span<float> n, Span<float> m,
+        ReadOnlySpan<float> normWeight, float normEps, int count, Span<float> destination)
+    {
+        if (Threads == 1 || count == 1)
+        {
+            Kernels.MLstmChunk(q, k, qkStride, v, vStride, inputGates, forgetGates, queryScale, keyScale, eps, c, n, m, normWeight, normEps, count, destination);
+            return;
+        }
+        int heads = Kernels.CheckMLstmChunk(q, k, qkStride, v, vStride, inputGates, forgetGates, c, n, m, normWeight, count, destination);
+        fixed (float* pq = q, pk = k, pv = v, pi = inputGates, pf = forgetGates, pc = c, pn = n, pm = m, pw = normWeight, pd = destination)
+        {
+            _job = Job.MLstm;
+            _mlstm = new MLstmJob(new(pq, q.Length), new(pk, k.Length), qkStride, new(pv, v.Length), vStride, new(pi, inputGates.Length),
+                new(pf, forgetGates.Length), queryScale, keyScale, eps, new(pc, c.Length), new(pn, n.Length), new(pm, m.Length),
+                new(pw, normWeight.Length), normEps, count, new(pd, destination.Length));
+            if (!TryRun(heads, (long)count * (((long)c.Length * MLstmMemoryCost) + ((long)heads * MLstmHeadCost)), 1))
+            {
+                Kernels.MLstmHeads(q, k, qkStride, v, vStride, inputGates, forgetGates, queryScale, keyScale, eps, c, n, m, normWeight, normEps, count,
+                    destination, 0, heads);
+            }
+        }
+    }
+
+    /// <summary><see cref="Kernels.SLstmChunk"/> on the pool's threads, split by head: same checks, same bits.</summary>
+    public void SLstmChunk(
+        Span<float> gates, ReadOnlySpan<float> recurrentKernel, int heads, Span<float> recurrent, Span<float> c, Span<float> n, Span<float> m, Span<float> y,
+        ReadOnlySpan<float> normWeight, float normEps, int count, Span<float> destination)
+    {
+        if (Threads == 1 || count == 1)
+        {
+            Kernels.SLstmChunk(gates, recurrentKernel, heads, recurrent, c, n, m, y, normWeight, normEps, count, destination);
+            return;
+        }
+        Kernels.CheckSLstmChunk(gates, recurrentKernel, heads, recurrent, c, n, m, y, normWeight, count, destination);
+        fixed (float* pg = gates, pk = recurrentKernel, pr = recurrent, pc = c, pn = n, pm = m, py = y, pw = normWeight, pd = destination)
+        {
+            _job = Job.SLstm;
+            _slstm = new SLstmJob(new(pg, gates.Length), new(pk, recurrentKernel.Length), heads, new(pr, recurrent.Length), new(pc, c.Length),
+                new(pn, n.Length), new(pm, m.Length), new(py, y.Length), new(pw, normWeight.Length), normEps, count, new(pd, destination.Length));
+            if (!TryRun(heads, (long)count * (recurrentKernel.Length + ((long)y.Length * SLstmUnitCost)), 1))
+            {
+                Kernels.SLstmHeads(gates, recurrentKernel, heads, recurrent, c, n, m, y, normWeight, normEps, count, destination, 0, heads);
             }
         }
     }
@@ -390,6 +451,12 @@ public sealed unsafe class WorkerPool : IDisposable
             case Job.Scan:
                 _scan.Run(start, end);
                 break;
+            case Job.MLstm:
+                _mlstm.Run(start, end);
+                break;
+            case Job.SLstm:
+                _slstm.Run(start, end);
+                break;
             default:
                 _attention.Run(part == 0 ? _attention.Scores.Span : _scores[part - 1], start, end);
                 break;
@@ -464,6 +531,26 @@ public sealed unsafe class WorkerPool : IDisposable
         public void Run(int start, int end) =>
             Kernels.SelectiveScanChannels(x.Span, dt.Span, a.Span, b.Span, c.Span, bcStride, d.Span, z.Span, zStride, state.Span, count, destination.Span,
                 start, end);
+    }
+
+    /// <summary>The arguments of <see cref="MLstmChunk"/>.</summary>
+    private readonly struct MLstmJob(
+        Pinned q, Pinned k, int qkStride, Pinned v, int vStride, Pinned inputGates, Pinned forgetGates, float queryScale, float keyScale, float eps,
+        Pinned c, Pinned n, Pinned m, Pinned normWeight, float normEps, int count, Pinned destination)
+    {
+        public void Run(int start, int end) =>
+            Kernels.MLstmHeads(q.Span, k.Span, qkStride, v.Span, vStride, inputGates.Span, forgetGates.Span, queryScale, keyScale, eps, c.Span, n.Span,
+                m.Span, normWeight.Span, normEps, count, destination.Span, start, end);
+    }
+
+    /// <summary>The arguments of <see cref="SLstmChunk"/>.</summary>
+    private readonly struct SLstmJob(
+        Pinned gates, Pinned recurrentKernel, int heads, Pinned recurrent, Pinned c, Pinned n, Pinned m, Pinned y, Pinned normWeight, float normEps,
+        int count, Pinned destination)
+    {
+        public void Run(int start, int end) =>
+            Kernels.SLstmHeads(gates.Span, recurrentKernel.Span, heads, recurrent.Span, c.Span, n.Span, m.Span, y.Span, normWeight.Span, normEps, count,
+                destination.Span, start, end);
     }
 
     /// <summary>The arguments of <see cref="AttendChunk"/>, the calling thread's <see cref="Scores"/> included.</summary>

@@ -106,18 +106,9 @@ internal static class Layer02MLstm
         }
         Kernels.SoftCap(gates, GateSoftCap);
         // 4. token after token, per head: the stabilized mLSTM step (query scaled by QueryScale) on (C, n, m),
-        //    then a LayerNorm of the head's output times its slice of multihead_norm
-        for (int t = 0; t < count; t++)
-        {
-            for (int head = 0; head < Heads; head++)
-            {
-                Span<float> yh = y.Slice((t * VDim) + (head * VHeadDim), VHeadDim);
-                Kernels.MLstmStep(q.Slice((t * QkDim) + (head * QkHeadDim), QkHeadDim), k.Slice((t * QkDim) + (head * QkHeadDim), QkHeadDim),
-                    v.Slice((t * VDim) + (head * VHeadDim), VHeadDim), inputGates[(t * Heads) + head], forgetGates[(t * Heads) + head], QueryScale, 1f, CellEps,
-                    memory.Slice(head * QkHeadDim * VHeadDim, QkHeadDim * VHeadDim), normalizer.Slice(head * QkHeadDim, QkHeadDim), ref stabilizer[head], yh);
-                Kernels.LayerNorm(yh, w.MultiheadNorm.Row(0).Slice(head * VHeadDim, VHeadDim), Eps, yh);
-            }
-        }
+        //    then a LayerNorm of the head's output times its slice of multihead_norm (the heads split among the pool's threads)
+        pool.MLstmChunk(q, k, QkDim, v, VDim, inputGates, forgetGates, QueryScale, 1f, CellEps, memory, normalizer, stabilizer, w.MultiheadNorm.Row(0), Eps,
+            count, y);
         // 5. h += out_proj·(sigmoid(o) ⊙ y)
         Kernels.SigmoidGate(o, y, y);
         pool.MatMul(w.OutProj, y, count, output);

@@ -97,13 +97,13 @@ internal static class Layer04SLstm
         Span<float> xc = s.Xc.AsSpan(0, count * HiddenSize);
         Span<float> gates = s.Gates.AsSpan(0, count * 4 * HiddenSize);
         Span<float> recurrent = s.Recurrent.AsSpan(0, 4 * HiddenSize);
-        // 2. xc = silu(causal conv of x); row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
+        // 2. xc = silu(causal conv of x), token after token (the channels split among the pool's threads)
+        pool.CausalConv1dSilu(x, HiddenSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
+        // 3. row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
         for (int t = 0; t < count; t++)
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> xct = xc.Slice(t * HiddenSize, HiddenSize);
-            Kernels.CausalConv1dStep(xt, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
             Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
             Kernels.BlockDiagonalMatVec(w.InputGate.AsSpan(), Heads, xct, g[..HiddenSize]);
             Kernels.BlockDiagonalMatVec(w.ForgetGate.AsSpan(), Heads, xct, g.Slice(HiddenSize, HiddenSize));
@@ -111,25 +111,12 @@ internal static class Layer04SLstm
             Kernels.BlockDiagonalMatVec(w.OutputGate.AsSpan(), Heads, xt, g.Slice(3 * HiddenSize, HiddenSize));
             Kernels.Add(w.CellBias, g);
         }
-        // 3. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
-        //    output = LayerNorm of each head of y by 1 + group_norm
-        for (int t = 0; t < count; t++)
-        {
-            Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
-            for (int gateIndex = 0; gateIndex < 4; gateIndex++)
-            {
-                Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gateIndex * HiddenSize * HeadDim, HiddenSize * HeadDim), Heads, yState, recurrent.Slice(gateIndex * HiddenSize, HiddenSize));
-            }
-            Kernels.Add(recurrent, g);
-            Kernels.SLstmStep(g[..HiddenSize], g.Slice(HiddenSize, HiddenSize), g.Slice(2 * HiddenSize, HiddenSize), g.Slice(3 * HiddenSize, HiddenSize), c, normalizer, stabilizer, yState);
-            for (int head = 0; head < Heads; head++)
-            {
-                Kernels.LayerNorm(yState.Slice(head * HeadDim, HeadDim), w.GroupNormScale.AsSpan(head * HeadDim, HeadDim), Eps, output.Slice((t * HiddenSize) + (head * HeadDim), HeadDim));
-            }
-        }
-        // 4. h += output (the sLSTM has no output projection)
+        // 4. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
+        //    output = LayerNorm of each head of y by 1 + group_norm (the heads split among the pool's threads)
+        pool.SLstmChunk(gates, w.Recurrent, Heads, recurrent, c, normalizer, stabilizer, yState, w.GroupNormScale, Eps, count, output);
+        // 5. h += output (the sLSTM has no output projection)
         Kernels.Add(output, h);
-        // 5. x = pre_ff_layernorm(h), row by row
+        // 6. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
         {
             Kernels.RmsNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNorm.Row(0), Eps, x.Slice(t * HiddenSize, HiddenSize));
@@ -138,7 +125,7 @@ internal static class Layer04SLstm
         Span<int> chosen = s.Chosen.AsSpan(0, count * TopK);
         Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
         Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
-        // 6. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
+        // 7. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
         pool.MatMul(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
@@ -146,7 +133,7 @@ internal static class Layer04SLstm
             Kernels.Softmax(p);
             Kernels.TopK(p, chosen.Slice(t * TopK, TopK));
         }
-        // 7. expert by expert, over the n tokens that chose it (their rows of x gathered): down_e(silu(gate_e·x) ⊙ up_e·x),
+        // 8. expert by expert, over the n tokens that chose it (their rows of x gathered): down_e(silu(gate_e·x) ⊙ up_e·x),
         //    one product per matrix, row i into its token's slot of expertOut [count, TopK, HiddenSize]; only chosen experts' weights are read
         for (int e = 0; e < Experts; e++)
         {
@@ -174,7 +161,7 @@ internal static class Layer04SLstm
                 output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));
             }
         }
-        // 8. h += Σ over each token's chosen e, largest first, of (p_e / Σ chosen p) · its expert output
+        // 9. h += Σ over each token's chosen e, largest first, of (p_e / Σ chosen p) · its expert output
         for (int t = 0; t < count; t++)
         {
             Span<float> p = router.Slice(t * Experts, Experts);

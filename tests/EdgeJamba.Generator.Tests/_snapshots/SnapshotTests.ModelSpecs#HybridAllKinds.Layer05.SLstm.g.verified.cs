@@ -73,12 +73,13 @@ internal static class Layer05SLstm
         Span<float> xc = s.Xc.AsSpan(0, count * HiddenSize);
         Span<float> gates = s.Gates.AsSpan(0, count * 4 * HiddenSize);
         Span<float> recurrent = s.Recurrent.AsSpan(0, 4 * HiddenSize);
-        // 2. xc = x (no conv); row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
+        // 2. xc = x (no conv)
+        x.CopyTo(xc);
+        // 3. row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
         for (int t = 0; t < count; t++)
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> xct = xc.Slice(t * HiddenSize, HiddenSize);
-            xt.CopyTo(xct);
             Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
             Kernels.BlockDiagonalMatVec(w.InputGate.AsSpan(), Heads, xct, g[..HiddenSize]);
             Kernels.BlockDiagonalMatVec(w.ForgetGate.AsSpan(), Heads, xct, g.Slice(HiddenSize, HiddenSize));
@@ -86,23 +87,10 @@ internal static class Layer05SLstm
             Kernels.BlockDiagonalMatVec(w.OutputGate.AsSpan(), Heads, xt, g.Slice(3 * HiddenSize, HiddenSize));
             Kernels.Add(w.CellBias, g);
         }
-        // 3. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
-        //    output = LayerNorm of each head of y by 1 + group_norm
-        for (int t = 0; t < count; t++)
-        {
-            Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
-            for (int gateIndex = 0; gateIndex < 4; gateIndex++)
-            {
-                Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gateIndex * HiddenSize * HeadDim, HiddenSize * HeadDim), Heads, yState, recurrent.Slice(gateIndex * HiddenSize, HiddenSize));
-            }
-            Kernels.Add(recurrent, g);
-            Kernels.SLstmStep(g[..HiddenSize], g.Slice(HiddenSize, HiddenSize), g.Slice(2 * HiddenSize, HiddenSize), g.Slice(3 * HiddenSize, HiddenSize), c, normalizer, stabilizer, yState);
-            for (int head = 0; head < Heads; head++)
-            {
-                Kernels.LayerNorm(yState.Slice(head * HeadDim, HeadDim), w.GroupNormScale.AsSpan(head * HeadDim, HeadDim), Eps, output.Slice((t * HiddenSize) + (head * HeadDim), HeadDim));
-            }
-        }
-        // 4. h += output (the sLSTM has no output projection)
+        // 4. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
+        //    output = LayerNorm of each head of y by 1 + group_norm (the heads split among the pool's threads)
+        pool.SLstmChunk(gates, w.Recurrent, Heads, recurrent, c, normalizer, stabilizer, yState, w.GroupNormScale, Eps, count, output);
+        // 5. h += output (the sLSTM has no output projection)
         Kernels.Add(output, h);
     }
 }

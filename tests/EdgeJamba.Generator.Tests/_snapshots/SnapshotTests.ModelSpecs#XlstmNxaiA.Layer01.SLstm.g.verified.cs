@@ -90,13 +90,13 @@ internal static class Layer01SLstm
         Span<float> xc = s.Xc.AsSpan(0, count * HiddenSize);
         Span<float> gates = s.Gates.AsSpan(0, count * 4 * HiddenSize);
         Span<float> recurrent = s.Recurrent.AsSpan(0, 4 * HiddenSize);
-        // 2. xc = silu(causal conv of x); row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
+        // 2. xc = silu(causal conv of x), token after token (the channels split among the pool's threads)
+        pool.CausalConv1dSilu(x, HiddenSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
+        // 3. row t of gates = [i | f | z | o] = headwise fgate·xc, igate·xc, zgate·x, ogate·x, plus the bias
         for (int t = 0; t < count; t++)
         {
             Span<float> xt = x.Slice(t * HiddenSize, HiddenSize);
             Span<float> xct = xc.Slice(t * HiddenSize, HiddenSize);
-            Kernels.CausalConv1dStep(xt, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
             Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
             Kernels.BlockDiagonalMatVec(w.InputGate.AsSpan(), Heads, xct, g[..HiddenSize]);
             Kernels.BlockDiagonalMatVec(w.ForgetGate.AsSpan(), Heads, xct, g.Slice(HiddenSize, HiddenSize));
@@ -104,36 +104,23 @@ internal static class Layer01SLstm
             Kernels.BlockDiagonalMatVec(w.OutputGate.AsSpan(), Heads, xt, g.Slice(3 * HiddenSize, HiddenSize));
             Kernels.Add(w.CellBias, g);
         }
-        // 3. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
-        //    output = LayerNorm of each head of y by 1 + group_norm
-        for (int t = 0; t < count; t++)
-        {
-            Span<float> g = gates.Slice(t * 4 * HiddenSize, 4 * HiddenSize);
-            for (int gateIndex = 0; gateIndex < 4; gateIndex++)
-            {
-                Kernels.BlockDiagonalMatVec(w.Recurrent.AsSpan(gateIndex * HiddenSize * HeadDim, HiddenSize * HeadDim), Heads, yState, recurrent.Slice(gateIndex * HiddenSize, HiddenSize));
-            }
-            Kernels.Add(recurrent, g);
-            Kernels.SLstmStep(g[..HiddenSize], g.Slice(HiddenSize, HiddenSize), g.Slice(2 * HiddenSize, HiddenSize), g.Slice(3 * HiddenSize, HiddenSize), c, normalizer, stabilizer, yState);
-            for (int head = 0; head < Heads; head++)
-            {
-                Kernels.LayerNorm(yState.Slice(head * HeadDim, HeadDim), w.GroupNormScale.AsSpan(head * HeadDim, HeadDim), Eps, output.Slice((t * HiddenSize) + (head * HeadDim), HeadDim));
-            }
-        }
-        // 4. h += output (the sLSTM has no output projection)
+        // 4. token after token: gates += per-head recurrent kernel · previous y; the stabilized sLSTM cell updates (y, c, n, m);
+        //    output = LayerNorm of each head of y by 1 + group_norm (the heads split among the pool's threads)
+        pool.SLstmChunk(gates, w.Recurrent, Heads, recurrent, c, normalizer, stabilizer, yState, w.GroupNormScale, Eps, count, output);
+        // 5. h += output (the sLSTM has no output projection)
         Kernels.Add(output, h);
-        // 5. x = ffn_norm(h), row by row
+        // 6. x = ffn_norm(h), row by row
         for (int t = 0; t < count; t++)
         {
             Kernels.LayerNorm(h.Slice(t * HiddenSize, HiddenSize), w.FfnNormScale, Eps, x.Slice(t * HiddenSize, HiddenSize));
         }
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
-        // 6. gate = gelu(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]
+        // 7. gate = gelu(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]
         pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
         pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
         Kernels.GatedActivation(Activation.Gelu, gate, up, gate);
-        // 7. h += down_proj·gate
+        // 8. h += down_proj·gate
         pool.MatMul(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }

@@ -94,19 +94,19 @@ internal static class Layer02MLstm
         Span<float> y = s.Y.AsSpan(0, count * InnerSize);
         // 2. [xm | z] = proj_up·x [count, 2 * InnerSize]
         pool.MatMul(w.ProjUp, x, count, xz);
-        // 3. token after token: xc = silu(causal conv of xm); row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm
+        // 3. xc = silu(causal conv of xm), token after token (the channels split among the pool's threads)
+        pool.CausalConv1dSilu(xz, 2 * InnerSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
+        // 4. row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm
         for (int t = 0; t < count; t++)
         {
             Span<float> xm = xz.Slice(t * 2 * InnerSize, InnerSize);
             Span<float> xct = xc.Slice(t * InnerSize, InnerSize);
             Span<float> row = qkv.Slice(t * 3 * InnerSize, 3 * InnerSize);
-            Kernels.CausalConv1dStep(xm, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), xct);
-            Kernels.Silu(xct);
             Kernels.BlockDiagonalMatVec(w.Q.AsSpan(), QkvBlocks, xct, row[..InnerSize]);
             Kernels.BlockDiagonalMatVec(w.K.AsSpan(), QkvBlocks, xct, row.Slice(InnerSize, InnerSize));
             Kernels.BlockDiagonalMatVec(w.V.AsSpan(), QkvBlocks, xm, row.Slice(2 * InnerSize, InnerSize));
         }
-        // 4. i, f = igate·[q | k | v] + b, fgate·[q | k | v] + b [count, Heads] (no soft cap)
+        // 5. i, f = igate·[q | k | v] + b, fgate·[q | k | v] + b [count, Heads] (no soft cap)
         pool.MatMul(w.IGate, qkv, count, inputGates);
         for (int t = 0; t < count; t++)
         {
@@ -117,24 +117,18 @@ internal static class Layer02MLstm
         {
             Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));
         }
-        // 5. token after token, per head: the stabilized mLSTM step (key scaled by KeyScale) on (C, n, m), LayerNorm by 1 + outnorm;
-        //    then y = (y + learnable_skip ⊙ xc) ⊙ silu(z)
+        // 6. token after token, per head: the stabilized mLSTM step (key scaled by KeyScale) on (C, n, m), LayerNorm by 1 + outnorm
+        //    (the heads split among the pool's threads)
+        pool.MLstmChunk(qkv, qkv[InnerSize..], 3 * InnerSize, qkv[(2 * InnerSize)..], 3 * InnerSize, inputGates, forgetGates, 1f, KeyScale, CellEps,
+            memory, normalizer, stabilizer, w.OutNormScale, Eps, count, y);
+        // 7. y = (y + learnable_skip ⊙ xc) ⊙ silu(z), row by row
         for (int t = 0; t < count; t++)
         {
-            Span<float> row = qkv.Slice(t * 3 * InnerSize, 3 * InnerSize);
-            for (int head = 0; head < Heads; head++)
-            {
-                Span<float> yh = y.Slice((t * InnerSize) + (head * HeadDim), HeadDim);
-                Kernels.MLstmStep(row.Slice(head * HeadDim, HeadDim), row.Slice(InnerSize + (head * HeadDim), HeadDim), row.Slice((2 * InnerSize) + (head * HeadDim), HeadDim),
-                    inputGates[(t * Heads) + head], forgetGates[(t * Heads) + head], 1f, KeyScale, CellEps,
-                    memory.Slice(head * HeadDim * HeadDim, HeadDim * HeadDim), normalizer.Slice(head * HeadDim, HeadDim), ref stabilizer[head], yh);
-                Kernels.LayerNorm(yh, w.OutNormScale.AsSpan(head * HeadDim, HeadDim), Eps, yh);
-            }
             Span<float> yt = y.Slice(t * InnerSize, InnerSize);
             Kernels.AddProduct(w.Skip.Row(0), xc.Slice(t * InnerSize, InnerSize), yt);
             Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);
         }
-        // 6. h += proj_down·y
+        // 8. h += proj_down·y
         pool.MatMul(w.ProjDown, y, count, output);
         Kernels.Add(output, h);
     }

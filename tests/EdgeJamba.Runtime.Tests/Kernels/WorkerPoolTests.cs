@@ -93,6 +93,131 @@ public class WorkerPoolTests
     }
 
     /// <summary>
+    /// A chunk's mLSTM cells (with the per-head norm), split by head among 1..3 threads, give the bits of the one-thread, token-by-token
+    /// steps (<see cref="Kernels.MLstmStep"/> then <see cref="Kernels.LayerNorm"/> per head), outputs and (C, n, m); for separate q, k, v rows
+    /// (HF xLSTM) and for [q | k | v] rows (NX-AI), several head counts and sizes.
+    /// </summary>
+    [Fact]
+    public void MLstmCells_OnAnyThreadCount_AreBitIdenticalToTokenByTokenSteps()
+    {
+        var random = new Random(19);
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+            foreach ((int heads, int keys, int values, bool packed) in new[] { (2, 32, 32, false), (4, 16, 32, false), (3, 5, 7, false), (4, 8, 8, true), (5, 16, 16, true) })
+            {
+                foreach (int count in new[] { 1, 3, 7 })
+                {
+                    string what = $"{heads} heads of {keys}x{values}, {(packed ? "[q | k | v] rows" : "separate q, k, v")}, {count} tokens, {threads} threads";
+                    int qkWidth = heads * keys, vWidth = heads * values;
+                    // Packed: one [q | k | v] row per token (NX-AI); otherwise q, k and v each in rows a little wider than they are.
+                    int qkStride = packed ? qkWidth + qkWidth + vWidth : qkWidth + 3, vStride = packed ? qkStride : vWidth + 2;
+                    float[] q = Uniform(random, count * qkStride), k = Uniform(random, count * qkStride), v = Uniform(random, count * vStride);
+                    int kOffset = packed ? qkWidth : 0, vOffset = packed ? 2 * qkWidth : 0;
+                    if (packed)
+                    {
+                        k = q;
+                        v = q;
+                    }
+                    float[] gates = Uniform(random, 2 * count * heads, 4f), norm = Uniform(random, vWidth);
+                    float[] cStart = Uniform(random, heads * keys * values), nStart = Uniform(random, heads * keys), mStart = Uniform(random, heads);
+                    float[] expectedC = cStart.ToArray(), expectedN = nStart.ToArray(), expectedM = mStart.ToArray(), expectedY = new float[count * vWidth];
+                    const float queryScale = 0.25f, keyScale = 0.5f, eps = 1e-6f, normEps = 1e-5f;
+                    for (int t = 0; t < count; t++)
+                    {
+                        for (int head = 0; head < heads; head++)
+                        {
+                            Span<float> yh = expectedY.AsSpan((t * vWidth) + (head * values), values);
+                            Kernels.MLstmStep(q.AsSpan((t * qkStride) + (head * keys), keys), k.AsSpan(kOffset + (t * qkStride) + (head * keys), keys),
+                                v.AsSpan(vOffset + (t * vStride) + (head * values), values), gates[(t * heads) + head], gates[((count + t) * heads) + head],
+                                queryScale, keyScale, eps, expectedC.AsSpan(head * keys * values, keys * values), expectedN.AsSpan(head * keys, keys),
+                                ref expectedM[head], yh);
+                            Kernels.LayerNorm(yh, norm.AsSpan(head * values, values), normEps, yh);
+                        }
+                    }
+                    float[] gotC = cStart.ToArray(), gotN = nStart.ToArray(), gotM = mStart.ToArray(), gotY = new float[count * vWidth];
+                    pool.MLstmChunk(q, k.AsSpan(kOffset), qkStride, v.AsSpan(vOffset), vStride, gates.AsSpan(0, count * heads), gates.AsSpan(count * heads),
+                        queryScale, keyScale, eps, gotC, gotN, gotM, norm, normEps, count, gotY);
+                    Assert.True(expectedY.AsSpan().SequenceEqual(gotY), "mLSTM output, " + what);
+                    Assert.True(expectedC.AsSpan().SequenceEqual(gotC), "mLSTM C, " + what);
+                    Assert.True(expectedN.AsSpan().SequenceEqual(gotN), "mLSTM n, " + what);
+                    Assert.True(expectedM.AsSpan().SequenceEqual(gotM), "mLSTM m, " + what);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A chunk's sLSTM convolution + SiLU (split by channel) and recurrent cells with the per-head norm (split by head), among 1..3 threads,
+    /// give the bits of the one-thread, token-by-token steps (the recurrent <see cref="Kernels.BlockDiagonalMatVec"/> of every head, then
+    /// <see cref="Kernels.SLstmStep"/> of every unit, then <see cref="Kernels.LayerNorm"/> per head), outputs, gates and states.
+    /// </summary>
+    [Fact]
+    public void SLstmCells_OnAnyThreadCount_AreBitIdenticalToTokenByTokenSteps()
+    {
+        var random = new Random(23);
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
+            foreach ((int heads, int headDim) in new[] { (4, 16), (3, 5), (1, 8), (6, 4) })
+            {
+                foreach (int count in new[] { 1, 3, 7 })
+                {
+                    string what = $"{heads} heads of {headDim}, {count} tokens, {threads} threads";
+                    int units = heads * headDim;
+                    // Conv of x rows exactly as wide as the channels (the sLSTM's input), width 4 with bias.
+                    float[] x = Uniform(random, count * units), weight = Uniform(random, units * 4), convBias = Uniform(random, units);
+                    float[] convStart = Uniform(random, units * 4);
+                    float[] expectedConv = convStart.ToArray(), gotConv = convStart.ToArray();
+                    float[] expectedXc = new float[count * units], gotXc = new float[count * units];
+                    for (int t = 0; t < count; t++)
+                    {
+                        Span<float> row = expectedXc.AsSpan(t * units, units);
+                        Kernels.CausalConv1dStep(x.AsSpan(t * units, units), expectedConv, weight, convBias, row);
+                        Kernels.Silu(row);
+                    }
+                    pool.CausalConv1dSilu(x, units, gotConv, weight, convBias, count, gotXc);
+                    Assert.True(expectedXc.AsSpan().SequenceEqual(gotXc), "sLSTM conv output, " + what);
+                    Assert.True(expectedConv.AsSpan().SequenceEqual(gotConv), "sLSTM conv state, " + what);
+
+                    float[] gatesStart = Uniform(random, count * 4 * units, 2f), kernel = Uniform(random, 4 * units * headDim, 0.5f), norm = Uniform(random, units);
+                    // n of the first head zero (its first step), the others positive.
+                    float[] cStart = Uniform(random, units), nStart = Uniform(random, units).Select((v, u) => u < headDim ? 0f : MathF.Abs(v) + 0.5f).ToArray();
+                    float[] mStart = Uniform(random, units), yStart = Uniform(random, units);
+                    float[] expectedGates = gatesStart.ToArray(), expectedC = cStart.ToArray(), expectedN = nStart.ToArray(), expectedM = mStart.ToArray();
+                    float[] expectedY = yStart.ToArray(), expectedOut = new float[count * units], recurrent = new float[4 * units];
+                    const float normEps = 1e-5f;
+                    for (int t = 0; t < count; t++)
+                    {
+                        Span<float> g = expectedGates.AsSpan(t * 4 * units, 4 * units);
+                        for (int gate = 0; gate < 4; gate++)
+                        {
+                            Kernels.BlockDiagonalMatVec(kernel.AsSpan(gate * units * headDim, units * headDim), heads, expectedY, recurrent.AsSpan(gate * units, units));
+                        }
+                        Kernels.Add(recurrent, g);
+                        Kernels.SLstmStep(g[..units], g.Slice(units, units), g.Slice(2 * units, units), g.Slice(3 * units, units), expectedC, expectedN, expectedM,
+                            expectedY);
+                        for (int head = 0; head < heads; head++)
+                        {
+                            Kernels.LayerNorm(expectedY.AsSpan(head * headDim, headDim), norm.AsSpan(head * headDim, headDim), normEps,
+                                expectedOut.AsSpan((t * units) + (head * headDim), headDim));
+                        }
+                    }
+                    float[] gotGates = gatesStart.ToArray(), gotC = cStart.ToArray(), gotN = nStart.ToArray(), gotM = mStart.ToArray(), gotY = yStart.ToArray();
+                    float[] gotOut = new float[count * units];
+                    pool.SLstmChunk(gotGates, kernel, heads, new float[4 * units], gotC, gotN, gotM, gotY, norm, normEps, count, gotOut);
+                    Assert.True(expectedOut.AsSpan().SequenceEqual(gotOut), "sLSTM output, " + what);
+                    Assert.True(expectedGates.AsSpan().SequenceEqual(gotGates), "sLSTM gates, " + what);
+                    Assert.True(expectedY.AsSpan().SequenceEqual(gotY), "sLSTM y, " + what);
+                    Assert.True(expectedC.AsSpan().SequenceEqual(gotC), "sLSTM c, " + what);
+                    Assert.True(expectedN.AsSpan().SequenceEqual(gotN), "sLSTM n, " + what);
+                    Assert.True(expectedM.AsSpan().SequenceEqual(gotM), "sLSTM m, " + what);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// A chunk's attention, split by (head, token) pair among 2..4 threads (each with its own scores), gives the bits of one
     /// <see cref="Kernels.Attend"/> per token and head on one thread; so does a pool whose workers keep no scores (it runs alone).
     /// </summary>
@@ -145,6 +270,10 @@ public class WorkerPoolTests
         Assert.Throws<ArgumentException>(() => pool.CausalConv1dSilu(new float[64], 64, new float[4 * 63], new float[4 * 64], default, 1, new float[64]));
         Assert.Throws<ArgumentException>(() => pool.SelectiveScan(new float[64], new float[64], new float[64 * 16], new float[16], new float[15], 16,
             new float[64], new float[64], 64, new float[64 * 16], 1, new float[64]));
+        Assert.Throws<ArgumentException>(() => pool.MLstmChunk(new float[2 * 8], new float[2 * 8], 8, new float[2 * 8], 8, new float[2 * 2], new float[2 * 2], 1f,
+            1f, 0f, new float[(2 * 4 * 4) - 1], new float[2 * 4], new float[2], new float[8], 1e-5f, 2, new float[2 * 8])); // C one short of 2 heads of 4x4
+        Assert.Throws<ArgumentException>(() => pool.SLstmChunk(new float[2 * 4 * 12], new float[4 * 12 * 4], 5, new float[4 * 12], new float[12], new float[12],
+            new float[12], new float[12], new float[12], 1e-5f, 2, new float[2 * 12])); // 5 heads do not split 12 units
         Assert.Throws<ArgumentException>(() => pool.AttendChunk(new float[64], new float[16 * 2], new float[16 * 2], 4, 1, 1, 2, 1f, new float[2], new float[64]));
     }
 
