@@ -171,7 +171,7 @@ public static partial class Kernels
     /// <summary>
     /// <see cref="ScoreBlocksAvx(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float})"/> for a head of one, two
     /// or four vectors (8, 16 or 32 floats), held in registers: a key costs its loads and multiplies, where the general path
-    /// pays a loop and a reload of the query per key. The lanes are formed as <see cref="DotLanes"/> forms them for that
+    /// (<see cref="DotsOfEightAvx"/>) runs a loop and reloads the query for every pair of keys. The lanes are formed as <see cref="DotLanes"/> forms them for that
     /// length (products, a multiply-add, or <c>(p0 + p1) + (p2 + p3)</c>), so the bits are the same.
     /// </summary>
     private static int ScoreBlocksAvx<THead>(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)
