@@ -149,14 +149,36 @@ public static partial class Kernels
     }
 
     /// <summary>
+    /// Bytes ahead of the current position at which <see cref="MatVecPackedAvx2{TFormat}"/> asks for a 16-bit weight row to be
+    /// brought into L2. The widening costs about a dozen instructions per eight weights, so few loads are in flight at once,
+    /// and with the hardware prefetcher alone jamba-128m f16 decode ran at about half its roofline. In a stand-alone test of
+    /// this loop over 96 MiB of F16 rows, one core read 5.1–5.3 GB/s without the hint and 6.9–7.2 GB/s with it 4 KiB ahead
+    /// (the best of 0.5–8 KiB; into L1 instead of L2 gave the same).
+    /// </summary>
+    private const int PackedPrefetchBytes = 4096;
+
+    /// <summary>
     /// <see cref="MatVecPacked{TSimd, TVector}"/> with AVX2 and FMA: the 16-bit weights are widened in registers, eight at a time,
     /// straight into the multiply-adds (no buffer); each row's result has the bits of
     /// <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
     /// </summary>
-    private static unsafe void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
+    private static void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
+    {
+        if (w.DType == TensorDType.F16)
+        {
+            MatVecPackedAvx2<F16Format>(w, x, destination, rowStart, rowEnd);
+        }
+        else
+        {
+            MatVecPackedAvx2<BF16Format>(w, x, destination, rowStart, rowEnd);
+        }
+    }
+
+    /// <summary><see cref="MatVecPackedAvx2(in Matrix, ReadOnlySpan{float}, Span{float}, int, int)"/> for one 16-bit format.</summary>
+    private static unsafe void MatVecPackedAvx2<TFormat>(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
+        where TFormat : struct, IPackedFormat
     {
         int cols = w.Cols;
-        bool f16 = w.DType == TensorDType.F16;
         ref float xs = ref MemoryMarshal.GetReference(x);
         Span<float> tail = stackalloc float[Vector256<float>.Count];
         for (int r = rowStart; r < rowEnd; r++)
@@ -166,14 +188,16 @@ public static partial class Kernels
             int i = 0;
             for (; i + 32 <= cols; i += 32)
             {
-                sum0 = Vector256.MultiplyAddEstimate(Widen8(row + i, f16), Vector256.LoadUnsafe(ref xs, (nuint)i), sum0);
-                sum1 = Vector256.MultiplyAddEstimate(Widen8(row + i + 8, f16), Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)), sum1);
-                sum2 = Vector256.MultiplyAddEstimate(Widen8(row + i + 16, f16), Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)), sum2);
-                sum3 = Vector256.MultiplyAddEstimate(Widen8(row + i + 24, f16), Vector256.LoadUnsafe(ref xs, (nuint)(i + 24)), sum3);
+                // One cache line of weights per pass; a hint, so running past the weight's end is harmless.
+                Sse.Prefetch1((byte*)(row + i) + PackedPrefetchBytes);
+                sum0 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i), Vector256.LoadUnsafe(ref xs, (nuint)i), sum0);
+                sum1 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i + 8), Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)), sum1);
+                sum2 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i + 16), Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)), sum2);
+                sum3 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i + 24), Vector256.LoadUnsafe(ref xs, (nuint)(i + 24)), sum3);
             }
             for (; i + 8 <= cols; i += 8)
             {
-                sum0 = Vector256.MultiplyAddEstimate(Widen8(row + i, f16), Vector256.LoadUnsafe(ref xs, (nuint)i), sum0);
+                sum0 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i), Vector256.LoadUnsafe(ref xs, (nuint)i), sum0);
             }
             float sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
             if (i < cols)
@@ -186,25 +210,45 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>A 16-bit float format widened eight at a time by <see cref="MatVecPackedAvx2{TFormat}"/> (AVX2 only).</summary>
+    private interface IPackedFormat
+    {
+        static abstract unsafe Vector256<float> Widen8(ushort* source);
+    }
+
+    /// <summary>IEEE binary16: <see cref="Widen8(ushort*, bool)"/> with <c>f16</c> set.</summary>
+    private readonly struct F16Format : IPackedFormat
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector256<float> Widen8(ushort* source) => Kernels.Widen8(source, f16: true);
+    }
+
+    /// <summary>bfloat16: <see cref="Widen8(ushort*, bool)"/> with <c>f16</c> clear.</summary>
+    private readonly struct BF16Format : IPackedFormat
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector256<float> Widen8(ushort* source) => Kernels.Widen8(source, f16: false);
+    }
+
     /// <summary>
     /// Eight 16-bit floats to float32 in a register, exactly. BF16: the upper half of the float's bits. F16 (the FP16 library's
-    /// method, without subnormal arithmetic): a normal or infinite/NaN half is its exponent and mantissa moved into place,
-    /// rebased by adding 224 to the exponent and multiplying by 2^−112 (exact, and 31 + 224 = 255 keeps inf and NaN); a
-    /// subnormal half m·2^−24 is 0.5 + m·2^−24 (m in the mantissa of 0.5) minus 0.5; then the sign.
+    /// method, without subnormal arithmetic), from the halves sign-extended to 32 bits, whose bit 31 is then the sign: a normal
+    /// or infinite/NaN half is its exponent and mantissa moved into place, rebased by adding 224 to the exponent and multiplying
+    /// by 2^−112 (exact, and 31 + 224 = 255 keeps inf and NaN); a subnormal half m·2^−24 is the integer m converted and
+    /// multiplied by 2^−24 (exact); then the sign.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector256<float> Widen8(ushort* source, bool f16)
     {
-        var h = Avx2.ConvertToVector256Int32(source);
         if (!f16)
         {
-            return Avx2.ShiftLeftLogical(h, 16).AsSingle();
+            return Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 16).AsSingle();
         }
+        var h = Avx2.ConvertToVector256Int32((short*)source);
         var magnitude = h & Vector256.Create(0x7FFF);
         var normal = Avx2.Add(Avx2.ShiftLeftLogical(magnitude, 13), Vector256.Create(0xE0 << 23)).AsSingle() * Vector256.Create(0x07800000).AsSingle(); // 2^-112
-        var subnormal = (magnitude | Vector256.Create(126 << 23)).AsSingle() - Vector256.Create(0.5f);
+        var subnormal = Avx.ConvertToVector256Single(magnitude) * Vector256.Create(0x33800000).AsSingle(); // 2^-24
         var isSubnormal = Avx2.CompareGreaterThan(Vector256.Create(0x400), magnitude).AsSingle();
-        var sign = Avx2.ShiftLeftLogical(h & Vector256.Create(0x8000), 16).AsSingle();
-        return Avx.BlendVariable(normal, subnormal, isSubnormal) | sign;
+        return Avx.BlendVariable(normal, subnormal, isSubnormal) | (h & Vector256.Create(int.MinValue)).AsSingle();
     }
 }
