@@ -149,15 +149,6 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// Bytes ahead of the current position at which <see cref="MatVecPackedAvx2{TFormat}"/> asks for a 16-bit weight row to be
-    /// brought into L2. The widening costs about a dozen instructions per eight weights, so few loads are in flight at once,
-    /// and with the hardware prefetcher alone jamba-128m f16 decode ran at about half its roofline. In a stand-alone test of
-    /// this loop over 96 MiB of F16 rows, one core read 5.1–5.3 GB/s without the hint and 6.9–7.2 GB/s with it 4 KiB ahead
-    /// (the best of 0.5–8 KiB; into L1 instead of L2 gave the same).
-    /// </summary>
-    private const int PackedPrefetchBytes = 4096;
-
-    /// <summary>
     /// <see cref="MatVecPacked{TSimd, TVector}"/> with AVX2 and FMA: the 16-bit weights are widened in registers, eight at a time,
     /// straight into the multiply-adds (no buffer); each row's result has the bits of
     /// <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
@@ -188,8 +179,8 @@ public static partial class Kernels
             int i = 0;
             for (; i + 32 <= cols; i += 32)
             {
-                // One cache line of weights per pass; a hint, so running past the weight's end is harmless.
-                Sse.Prefetch1((byte*)(row + i) + PackedPrefetchBytes);
+                // One cache line of weights per pass.
+                Sse.Prefetch1((byte*)(row + i) + WeightPrefetchBytes);
                 sum0 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i), Vector256.LoadUnsafe(ref xs, (nuint)i), sum0);
                 sum1 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i + 8), Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)), sum1);
                 sum2 = Vector256.MultiplyAddEstimate(TFormat.Widen8(row + i + 16), Vector256.LoadUnsafe(ref xs, (nuint)(i + 16)), sum2);

@@ -225,6 +225,10 @@ public static partial class Kernels
             var x1 = Vector256.LoadUnsafe(ref xs, 32);
             var x2 = Vector256.LoadUnsafe(ref xs, 64);
             var x3 = Vector256.LoadUnsafe(ref xs, 96);
+            Sse.Prefetch1(w0 + k + WeightPrefetchBytes);
+            Sse.Prefetch1(w1 + k + WeightPrefetchBytes);
+            Sse.Prefetch1(w2 + k + WeightPrefetchBytes);
+            Sse.Prefetch1(w3 + k + WeightPrefetchBytes);
             acc0 = Avx2.Add(acc0, TernaryBlockAvx2(Avx.LoadVector256(w0 + k), x0, x1, x2, x3));
             acc1 = Avx2.Add(acc1, TernaryBlockAvx2(Avx.LoadVector256(w1 + k), x0, x1, x2, x3));
             acc2 = Avx2.Add(acc2, TernaryBlockAvx2(Avx.LoadVector256(w2 + k), x0, x1, x2, x3));
