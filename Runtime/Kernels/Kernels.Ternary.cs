@@ -95,7 +95,7 @@ public static partial class Kernels
             {
                 for (int t = 0; t < count; t++)
                 {
-                    TernaryDot4Avx2(w, r, x.Slice(t * stride, stride), scales[t], destination.Slice((t * w.Rows) + r, 4));
+                    TernaryDot4Avx2(w, r, x.Slice(t * stride, stride), scales[t], destination.Slice((t * w.Rows) + r, 4), prefetch: t == 0);
                 }
             }
         }
@@ -212,7 +212,9 @@ public static partial class Kernels
     /// Four rows of <see cref="TernaryDotAvx2"/> in one pass, with the same exact integer sums (so the same outputs): each
     /// 128 activations are loaded once for the four rows, and the four accumulators are independent.
     /// </summary>
-    private static unsafe void TernaryDot4Avx2(in TernaryMatrix w, int row, ReadOnlySpan<sbyte> x, float xScale, Span<float> destination)
+    /// <param name="prefetch">Whether to prefetch the rows ahead (<see cref="WeightPrefetchBytes"/>): on the first pass over them,
+    /// which reads them from memory; a batch's later tokens find them in cache.</param>
+    private static unsafe void TernaryDot4Avx2(in TernaryMatrix w, int row, ReadOnlySpan<sbyte> x, float xScale, Span<float> destination, bool prefetch)
     {
         int stride = w.Stride;
         byte* w0 = w.Data + ((long)row * stride), w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
@@ -225,10 +227,13 @@ public static partial class Kernels
             var x1 = Vector256.LoadUnsafe(ref xs, 32);
             var x2 = Vector256.LoadUnsafe(ref xs, 64);
             var x3 = Vector256.LoadUnsafe(ref xs, 96);
-            Sse.Prefetch1(w0 + k + WeightPrefetchBytes);
-            Sse.Prefetch1(w1 + k + WeightPrefetchBytes);
-            Sse.Prefetch1(w2 + k + WeightPrefetchBytes);
-            Sse.Prefetch1(w3 + k + WeightPrefetchBytes);
+            if (prefetch)
+            {
+                Sse.Prefetch1(w0 + k + WeightPrefetchBytes);
+                Sse.Prefetch1(w1 + k + WeightPrefetchBytes);
+                Sse.Prefetch1(w2 + k + WeightPrefetchBytes);
+                Sse.Prefetch1(w3 + k + WeightPrefetchBytes);
+            }
             acc0 = Avx2.Add(acc0, TernaryBlockAvx2(Avx.LoadVector256(w0 + k), x0, x1, x2, x3));
             acc1 = Avx2.Add(acc1, TernaryBlockAvx2(Avx.LoadVector256(w1 + k), x0, x1, x2, x3));
             acc2 = Avx2.Add(acc2, TernaryBlockAvx2(Avx.LoadVector256(w2 + k), x0, x1, x2, x3));
