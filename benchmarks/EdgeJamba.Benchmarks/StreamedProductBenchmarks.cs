@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Attributes;
+using EdgeJamba.Layout;
+using EdgeJamba.Runtime;
+
+namespace EdgeJamba.Benchmarks;
+
+/// <summary>
+/// One decode product of 37.7M weights ([49152, 768]), read from memory, in each weight format: float32 151 MB, BF16 and
+/// F16 75 MB, q8_0 40 MB (beyond a 32 MB L3), ternary 9.4 MB (which such an L3 holds: ternary decode is compute-bound
+/// anyway). The activation quantization is included for q8_0 and ternary. Same weights, so the ratio to <see cref="F32"/> is
+/// how much faster a format decodes the same model, the bandwidth the compact formats save against the instructions
+/// they spend per byte (widening or integer dot products). Each format allocates only its own copy.
+/// </summary>
+[MemoryDiagnoser]
+public unsafe class StreamedProductBenchmarks
+{
+    private const int Rows = 49152, Cols = 768;
+    private void* _weights;
+    private float* _scales;
+    private float[] _x = [], _y = [], _xScales = [];
+    private sbyte[] _xq = [];
+
+    /// <summary>The weight format: F32, BF16, F16, Q8_0 or Ternary.</summary>
+    [Params("F32", "BF16", "F16", "Q8_0", "Ternary")]
+    public string Format { get; set; } = "F32";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(1);
+        var values = new float[(long)Rows * Cols];
+        for (long i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)((random.NextDouble() - 0.5) * 0.1);
+        }
+        int padded = QuantizedRows.PadColumns(Cols), blocks = padded / QuantizedRows.Q8Block;
+        switch (Format)
+        {
+            case "F32":
+                _weights = NativeMemory.AlignedAlloc((nuint)values.Length * sizeof(float), 64);
+                values.CopyTo(new Span<float>(_weights, values.Length));
+                break;
+            case "BF16" or "F16":
+                _weights = NativeMemory.AlignedAlloc((nuint)values.Length * sizeof(ushort), 64);
+                var halves = new Span<ushort>(_weights, values.Length);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    halves[i] = Format == "F16"
+                        ? BitConverter.HalfToUInt16Bits((Half)values[i])
+                        : (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16);
+                }
+                break;
+            case "Q8_0":
+                _weights = NativeMemory.AlignedAlloc((nuint)((long)Rows * padded), 64);
+                _scales = (float*)NativeMemory.AlignedAlloc((nuint)((long)Rows * blocks * sizeof(float)), 64);
+                for (int r = 0; r < Rows; r++)
+                {
+                    WeightQuantizer.QuantizeQ8Row(values.AsSpan(r * Cols, Cols), new Span<sbyte>((sbyte*)_weights + ((long)r * padded), padded),
+                        new Span<float>(_scales + ((long)r * blocks), blocks));
+                }
+                break;
+            case "Ternary":
+                var ternary = new sbyte[values.Length];
+                WeightQuantizer.Ternarize(values, ternary);
+                long bytes = TernaryMatrix.PackedBytes(Rows, Cols);
+                _weights = NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                TernaryMatrix.Pack(ternary, Rows, Cols, new Span<byte>(_weights, (int)bytes));
+                break;
+            default:
+                throw new ArgumentException($"unknown format {Format}");
+        }
+        _x = Enumerable.Range(0, Cols).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        _y = new float[Rows];
+        _xq = new sbyte[padded];
+        _xScales = new float[blocks];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        NativeMemory.AlignedFree(_weights);
+        NativeMemory.AlignedFree(_scales);
+    }
+
+    /// <summary>The product in <see cref="Format"/>.</summary>
+    [Benchmark]
+    public void Product()
+    {
+        switch (Format)
+        {
+            case "F32":
+                Kernels.MatVec(new Matrix((float*)_weights, Rows, Cols), _x, _y);
+                break;
+            case "BF16":
+                Kernels.MatVec(new Matrix(_weights, TensorDType.BF16, Rows, Cols), _x, _y);
+                break;
+            case "F16":
+                Kernels.MatVec(new Matrix(_weights, TensorDType.F16, Rows, Cols), _x, _y);
+                break;
+            case "Q8_0":
+                Kernels.QuantizeQ8Rows(_x, 1, Cols, _xq, _xScales);
+                Kernels.Q8MatMul(new Q8Matrix((sbyte*)_weights, _scales, Rows, Cols), _xq, _xScales, 1, _y);
+                break;
+            default:
+                Kernels.QuantizeInt8Rows(_x, 1, Cols, _xq, _xScales);
+                Kernels.TernaryMatMul(new TernaryMatrix((byte*)_weights, Rows, Cols, 1f), _xq, _xScales, 1, _y);
+                break;
+        }
+    }
+}
