@@ -30,7 +30,8 @@ public static partial class Kernels
     /// <summary>
     /// Bytes ahead of the current position at which a decode product streaming a compact weight from memory (16-bit rows in
     /// <see cref="MatVecPackedAvx2{TFormat}"/>, q8_0 rows in <c>Q8DotAvx2</c>, ternary rows in <c>TernaryDot4Avx2</c>) asks
-    /// for it to be brought into L2, once per cache line. These loops spend many instructions per byte (widening, or the
+    /// for it to be brought into L2: once per 64-byte pass over a 16-bit row, once per 32-byte block of a q8_0 or ternary
+    /// row (a second hint for the same line costs one instruction and no traffic). These loops spend many instructions per byte (widening, or the
     /// integer dot products), so few loads are in flight at once, and with the hardware prefetcher alone one core read far
     /// less than it reads float32 rows (jamba-128m f16 decode at about half its roofline). In a stand-alone test of the F16
     /// loop over 96 MiB of rows, one core read 5.1–5.3 GB/s without the hint and 6.9–7.2 GB/s with it 4 KiB ahead (the best
