@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeJamba.Runtime;
 
@@ -10,7 +12,9 @@ public static partial class Kernels
     /// <param name="x">The logits; replaced by probabilities. Entries of −∞ (masked) become 0. An empty span is left alone.</param>
     /// <remarks>
     /// Subtracting the maximum keeps every exponent ≤ 0, so nothing overflows. If every entry is −∞,
-    /// or any is NaN, the result is all NaN (as in PyTorch).
+    /// or any is NaN, the result is all NaN (as in PyTorch): the maximum is taken with the hardware's maximum, which may
+    /// skip a NaN, but then that entry's exponential, and so the sum and every quotient, is NaN. Three passes over
+    /// <paramref name="x"/>: the maximum, the exponentials with their sum, the division.
     /// </remarks>
     public static void Softmax(Span<float> x)
     {
@@ -19,9 +23,44 @@ public static partial class Kernels
             return;
         }
 
-        float max = TensorPrimitives.Max<float>(x);
-        TensorPrimitives.Subtract(x, max, x);
-        TensorPrimitives.Exp(x, x);
-        TensorPrimitives.Divide(x, TensorPrimitives.Sum<float>(x), x);
+        ref float start = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        float max = float.NegativeInfinity, sum = 0f;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var maxes = Vector256.Create(float.NegativeInfinity);
+            for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)
+            {
+                maxes = Vector256.MaxNative(maxes, Vector256.LoadUnsafe(ref start, (nuint)i));
+            }
+            for (int lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                max = MathF.Max(max, maxes[lane]);
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            max = Math.Max(max, x[i]);
+        }
+
+        i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var shift = Vector256.Create(max);
+            Vector256<float> sums = default;
+            for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)
+            {
+                var e = Vector256.Exp(Vector256.LoadUnsafe(ref start, (nuint)i) - shift);
+                e.StoreUnsafe(ref start, (nuint)i);
+                sums += e;
+            }
+            sum = Vector256.Sum(sums);
+        }
+        for (; i < x.Length; i++)
+        {
+            x[i] = MathF.Exp(x[i] - max);
+            sum += x[i];
+        }
+        TensorPrimitives.Divide(x, sum, x);
     }
 }

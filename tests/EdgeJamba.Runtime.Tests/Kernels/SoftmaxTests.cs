@@ -46,6 +46,32 @@ public class SoftmaxTests
         Near(1 / (1 + (2 * e)), x[2], 8 * U, "x[2]");
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(13)]
+    [InlineData(40)]
+    public void Softmax_AnyNaN_GivesAllNaN(int n)
+    {
+        foreach (int at in new[] { 0, n / 2, n - 1 })
+        {
+            float[] x = Enumerable.Range(0, n).Select(i => (float)i).ToArray();
+            x[at] = float.NaN;
+            Kernels.Softmax(x);
+            Assert.All(x, value => Assert.True(float.IsNaN(value), $"n={n}, NaN at {at}: got {value}"));
+        }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(16)]
+    public void Softmax_AllNegativeInfinity_GivesAllNaN(int n)
+    {
+        float[] x = Enumerable.Repeat(float.NegativeInfinity, n).ToArray();
+        Kernels.Softmax(x);
+        Assert.All(x, value => Assert.True(float.IsNaN(value)));
+    }
+
     [Fact]
     public void Softmax_Empty_DoesNothing() => Kernels.Softmax([]);
 }
