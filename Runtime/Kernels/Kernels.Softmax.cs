@@ -40,7 +40,7 @@ public static partial class Kernels
         }
         for (; i < x.Length; i++)
         {
-            max = Math.Max(max, x[i]);
+            max = MathF.Max(max, x[i]);
         }
 
         i = 0;

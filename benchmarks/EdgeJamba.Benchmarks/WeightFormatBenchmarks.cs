@@ -27,9 +27,19 @@ public unsafe class WeightFormatBenchmarks
     [Params(3072, 49152)]
     public int Rows { get; set; } = 3072;
 
-    /// <summary>The weight format: F32, BF16, F16, Q8_0 or Ternary.</summary>
-    [Params("F32", "BF16", "F16", "Q8_0", "Ternary")]
-    public string Format { get; set; } = "F32";
+    /// <summary>A weight format of the product.</summary>
+    public enum WeightFormat
+    {
+        F32,
+        BF16,
+        F16,
+        Q8_0,
+        Ternary,
+    }
+
+    /// <summary>The weight format.</summary>
+    [ParamsAllValues]
+    public WeightFormat Format { get; set; } = WeightFormat.F32;
 
     [GlobalSetup]
     public void Setup()
@@ -43,21 +53,21 @@ public unsafe class WeightFormatBenchmarks
         int padded = QuantizedRows.PadColumns(Cols), blocks = padded / QuantizedRows.Q8Block;
         switch (Format)
         {
-            case "F32":
+            case WeightFormat.F32:
                 _weights = NativeMemory.AlignedAlloc((nuint)values.Length * sizeof(float), 64);
                 values.CopyTo(new Span<float>(_weights, values.Length));
                 break;
-            case "BF16" or "F16":
+            case WeightFormat.BF16 or WeightFormat.F16:
                 _weights = NativeMemory.AlignedAlloc((nuint)values.Length * sizeof(ushort), 64);
                 var halves = new Span<ushort>(_weights, values.Length);
                 for (int i = 0; i < values.Length; i++)
                 {
-                    halves[i] = Format == "F16"
+                    halves[i] = Format == WeightFormat.F16
                         ? BitConverter.HalfToUInt16Bits((Half)values[i])
                         : (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16);
                 }
                 break;
-            case "Q8_0":
+            case WeightFormat.Q8_0:
                 _weights = NativeMemory.AlignedAlloc((nuint)((long)Rows * padded), 64);
                 _scales = (float*)NativeMemory.AlignedAlloc((nuint)((long)Rows * blocks * sizeof(float)), 64);
                 for (int r = 0; r < Rows; r++)
@@ -66,7 +76,7 @@ public unsafe class WeightFormatBenchmarks
                         new Span<float>(_scales + ((long)r * blocks), blocks));
                 }
                 break;
-            case "Ternary":
+            case WeightFormat.Ternary:
                 var ternary = new sbyte[values.Length];
                 WeightQuantizer.Ternarize(values, ternary);
                 long bytes = TernaryMatrix.PackedBytes(Rows, Cols);
@@ -74,7 +84,7 @@ public unsafe class WeightFormatBenchmarks
                 TernaryMatrix.Pack(ternary, Rows, Cols, new Span<byte>(_weights, (int)bytes));
                 break;
             default:
-                throw new ArgumentException($"unknown format {Format}");
+                throw new ArgumentOutOfRangeException(nameof(Format), Format, null);
         }
         _x = Enumerable.Range(0, Cols).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         _y = new float[Rows];
@@ -95,20 +105,20 @@ public unsafe class WeightFormatBenchmarks
     {
         switch (Format)
         {
-            case "F32":
+            case WeightFormat.F32:
                 Kernels.MatVec(new Matrix((float*)_weights, Rows, Cols), _x, _y);
                 break;
-            case "BF16":
+            case WeightFormat.BF16:
                 Kernels.MatVec(new Matrix(_weights, TensorDType.BF16, Rows, Cols), _x, _y);
                 break;
-            case "F16":
+            case WeightFormat.F16:
                 Kernels.MatVec(new Matrix(_weights, TensorDType.F16, Rows, Cols), _x, _y);
                 break;
-            case "Q8_0":
+            case WeightFormat.Q8_0:
                 Kernels.QuantizeQ8Rows(_x, 1, Cols, _xq, _xScales);
                 Kernels.Q8MatMul(new Q8Matrix((sbyte*)_weights, _scales, Rows, Cols), _xq, _xScales, 1, _y);
                 break;
-            default:
+            case WeightFormat.Ternary:
                 Kernels.QuantizeInt8Rows(_x, 1, Cols, _xq, _xScales);
                 Kernels.TernaryMatMul(new TernaryMatrix((byte*)_weights, Rows, Cols, 1f), _xq, _xScales, 1, _y);
                 break;
