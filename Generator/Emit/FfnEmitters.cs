@@ -51,8 +51,8 @@ internal sealed class DenseFfnEmitter : PartEmitter
         if (_f.FusedGateUp)
         {
             w.Line(Step(ref step, "gate = " + _f.Activation.ToString().ToLowerInvariant() + "(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]"));
-            w.Line("pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);");
-            w.Line("pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);");
+            FloatProduct(w, "w.GateUp.Slice(0, IntermediateSize)", "x", "HiddenSize", "gate");
+            FloatProduct(w, "w.GateUp.Slice(IntermediateSize, IntermediateSize)", "x", "HiddenSize", "up");
         }
         else
         {
@@ -141,7 +141,7 @@ internal sealed class MoeEmitter : PartEmitter
         w.Line("Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);");
         w.Line("Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);");
         w.Line(Step(ref step, "p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first"));
-        w.Line("pool.MatMul(w.Router, x, count, router);");
+        FloatProduct(w, "w.Router", "x", "HiddenSize", "router");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> p = router.Slice(t * Experts, Experts);");

@@ -61,17 +61,17 @@ internal sealed class MLstmLargeEmitter : PartEmitter
         w.Line("Span<float> forgetGates = gates[(count * Heads)..];");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * VDim);");
         w.Line(Step(ref step, "q, k = q·x, k·x [count, QkDim]; v, o = v·x, ogate_preact·x [count, VDim]"));
-        w.Line("pool.MatMul(w.Q, x, count, q);");
-        w.Line("pool.MatMul(w.K, x, count, k);");
-        w.Line("pool.MatMul(w.V, x, count, v);");
-        w.Line("pool.MatMul(w.O, x, count, o);");
+        FloatProduct(w, "w.Q", "x", "HiddenSize", "q");
+        FloatProduct(w, "w.K", "x", "HiddenSize", "k");
+        FloatProduct(w, "w.V", "x", "HiddenSize", "v");
+        FloatProduct(w, "w.O", "x", "HiddenSize", "o");
         w.Line(Step(ref step, "i, f = GateSoftCap·tanh((igate_preact·x + b) / GateSoftCap), likewise f [count, Heads]"));
-        w.Line("pool.MatMul(w.IGate, x, count, inputGates);");
+        FloatProduct(w, "w.IGate", "x", "HiddenSize", "inputGates");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));");
         }
-        w.Line("pool.MatMul(w.FGate, x, count, forgetGates);");
+        FloatProduct(w, "w.FGate", "x", "HiddenSize", "forgetGates");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));");
@@ -83,7 +83,7 @@ internal sealed class MLstmLargeEmitter : PartEmitter
         w.Line("    count, y);");
         w.Line(Step(ref step, "h += out_proj·(sigmoid(o) ⊙ y)"));
         w.Line("Kernels.SigmoidGate(o, y, y);");
-        w.Line("pool.MatMul(w.OutProj, y, count, output);");
+        FloatProduct(w, "w.OutProj", "y", "VDim", "output");
         w.Line("Kernels.Add(output, h);");
     }
 }

@@ -76,7 +76,7 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
         w.Line("Span<float> forgetGates = gates[(count * Heads)..];");
         w.Line("Span<float> y = s.Y.AsSpan(0, count * InnerSize);");
         w.Line(Step(ref step, "[xm | z] = proj_up·x [count, 2 * InnerSize]"));
-        w.Line("pool.MatMul(w.ProjUp, x, count, xz);");
+        FloatProduct(w, "w.ProjUp", "x", "HiddenSize", "xz");
         w.Line(Step(ref step, "xc = silu(causal conv of xm), token after token (the channels split among the pool's threads)"));
         w.Line("pool.CausalConv1dSilu(xz, 2 * InnerSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);");
         w.Line(Step(ref step, "row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm"));
@@ -112,7 +112,7 @@ internal sealed class MLstmNxaiEmitter : PartEmitter
             w.Line("Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);");
         }
         w.Line(Step(ref step, "h += proj_down·y"));
-        w.Line("pool.MatMul(w.ProjDown, y, count, output);");
+        FloatProduct(w, "w.ProjDown", "y", "InnerSize", "output");
         w.Line("Kernels.Add(output, h);");
     }
 }

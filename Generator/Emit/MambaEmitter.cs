@@ -95,7 +95,7 @@ internal sealed class MambaEmitter : PartEmitter
         w.Line(Step(ref step, "xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels"));
         w.Line("pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), " + (_m.ConvBias ? "w.ConvBias.Row(0)" : "default") + ", count, xc);");
         w.Line(Step(ref step, "[dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]" + (_m.DtBcNorms ? "; Jamba: RMSNorm each of dt, B and C" : "")));
-        w.Line("pool.MatMul(w.XProj, xc, count, dbc);");
+        FloatProduct(w, "w.XProj", "xc", "DInner", "dbc");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);");
@@ -108,7 +108,7 @@ internal sealed class MambaEmitter : PartEmitter
             w.Line("row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));");
         }
         w.Line(Step(ref step, "dt = softplus(dt_proj·dt + dt_bias) [count, DInner]"));
-        w.Line("pool.MatMul(w.DtProj, dtRaw, count, dt);");
+        FloatProduct(w, "w.DtProj", "dtRaw", "DtRank", "dt");
         using (w.Block("for (int t = 0; t < count; t++)"))
         {
             w.Line("Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));");

@@ -33,10 +33,14 @@ internal static class ModelEmitter
     public static IEnumerable<GeneratedFile> Emit(EmitModel model)
     {
         var layout = model.Layout;
-        yield return new GeneratedFile(layout.Name + ".Model.g.cs", EmitModelClass(model));
-        foreach (var layer in layout.Layers)
+        var widths = new SortedSet<long>();
+        var layers = layout.Layers
+            .Select(layer => new GeneratedFile(layout.Name + ".Layer" + Two(layer.Index) + "." + MixerKind(layer.Mixer) + ".g.cs", EmitLayer(model, layer, widths)))
+            .ToList();
+        yield return new GeneratedFile(layout.Name + ".Model.g.cs", EmitModelClass(model, widths));
+        foreach (var file in layers)
         {
-            yield return new GeneratedFile(layout.Name + ".Layer" + Two(layer.Index) + "." + MixerKind(layer.Mixer) + ".g.cs", EmitLayer(model, layer));
+            yield return file;
         }
     }
 
@@ -93,7 +97,8 @@ internal static class ModelEmitter
         _ => new NoFfnEmitter(model, layer),
     };
 
-    private static string EmitLayer(EmitModel model, LayerLayout layer)
+    /// <summary>One layer's class; adds the input widths of its float products to <paramref name="widths"/>.</summary>
+    private static string EmitLayer(EmitModel model, LayerLayout layer, SortedSet<long> widths)
     {
         var layout = model.Layout;
         var names = TensorNames.For(layout.Family);
@@ -193,6 +198,7 @@ internal static class ModelEmitter
                     ffn.Forward(w, ref step);
                 }
             }
+            widths.UnionWith(mixer.Widths.Concat(ffn.Widths));
         }
         return w.ToString();
     }
@@ -211,7 +217,8 @@ internal static class ModelEmitter
         return withoutWeight.Substring(withoutWeight.LastIndexOf('.') + 1);
     }
 
-    private static string EmitModelClass(EmitModel model)
+    /// <summary>The model class, its scratch, and the width structs of the float products (<paramref name="widths"/>, the classifier's added).</summary>
+    private static string EmitModelClass(EmitModel model, SortedSet<long> widths)
     {
         var layout = model.Layout;
         var names = TensorNames.For(layout.Family);
@@ -327,7 +334,7 @@ internal static class ModelEmitter
                 }
                 else
                 {
-                    w.Line("Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);");
+                    w.Line("Workers.MatMul<" + PartEmitter.ColumnsType(layout.HiddenSize) + ">(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);");
                 }
                 if (layout.LogitSoftCap > 0)
                 {
@@ -358,6 +365,16 @@ internal static class ModelEmitter
             w.Line();
             w.Line("/// <summary>Bytes of all the buffers above.</summary>");
             w.Line("public const long Bytes = " + Int((floats * 4) + ((sizes.Chosen + sizes.Slots) * 4L) + sizes.Int8) + ";");
+        }
+        var allWidths = new SortedSet<long>(widths);
+        if (layout.LmHead != ProjectionFormat.Q8_0)
+        {
+            allWidths.Add(layout.HiddenSize);
+        }
+        foreach (long columns in allWidths)
+        {
+            w.Line();
+            PartEmitter.WriteColumnsType(w, columns);
         }
         return w.ToString();
     }

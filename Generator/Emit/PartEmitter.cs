@@ -80,8 +80,47 @@ internal abstract class PartEmitter
                 w.Line("pool.Q8MatMul(" + weight + ", s.Xq, s.XqScales, " + count + ", " + destination + ");");
                 break;
             default:
-                w.Line("pool.MatMul(" + weight + ", " + input + ", " + count + ", " + destination + ");");
+                FloatProduct(w, weight, input, width, destination, count);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Writes the float product <paramref name="destination"/> = <paramref name="weight"/>·<paramref name="input"/> for
+    /// <paramref name="count"/> rows of <paramref name="width"/> (a constant's name) columns, built for that width.
+    /// </summary>
+    protected void FloatProduct(SourceWriter w, string weight, string input, string width, string destination, string count = "count")
+    {
+        long columns = width == "HiddenSize" ? Model.HiddenSize : _constants[width];
+        w.Line("pool.MatMul<" + ColumnsType(columns) + ">(" + weight + ", " + input + ", " + count + ", " + destination + ");");
+        if (!_widths.Contains(columns))
+        {
+            _widths.Add(columns);
+        }
+    }
+
+    /// <summary>The input widths of the float products written so far, in order of first use.</summary>
+    public IReadOnlyList<long> Widths => _widths;
+
+    private readonly List<long> _widths = new List<long>();
+
+    private readonly Dictionary<string, long> _constants = new Dictionary<string, long>();
+
+    /// <summary>The struct that carries a width of <paramref name="columns"/> to the float products as a type argument.</summary>
+    public static string ColumnsType(long columns) => "Columns" + SourceWriter.Int(columns);
+
+    /// <summary>
+    /// Writes the struct carrying a width of <paramref name="columns"/> to the products (<c>IColumnCount</c>): a product whose
+    /// weight has that many columns then runs code built for exactly that width.
+    /// </summary>
+    public static void WriteColumnsType(SourceWriter w, long columns)
+    {
+        w.Line("/// <summary>The width " + SourceWriter.Int(columns) + " as a type argument: the products with " + SourceWriter.Int(columns) +
+            " columns run code built for it.</summary>");
+        w.Line("[GeneratedCode(" + SourceWriter.Quote(ModelEmitter.GeneratorName) + ", " + SourceWriter.Quote(ModelEmitter.GeneratorVersion) + ")]");
+        using (w.Block("internal readonly struct " + ColumnsType(columns) + " : IColumnCount"))
+        {
+            w.Line("public static int Count => " + SourceWriter.Int(columns) + ";");
         }
     }
 
@@ -100,8 +139,12 @@ internal abstract class PartEmitter
     /// <summary>Constant declarations, each a whole line such as <c>public const int Heads = 8; // num_attention_heads</c>.</summary>
     public abstract IEnumerable<string> Constants();
 
-    protected static string Const(string name, long value, string comment) =>
-        "public const int " + name + " = " + SourceWriter.Int(value) + "; // " + comment;
+    /// <summary>A constant's declaration, its value remembered for the products over a width of that name (<see cref="FloatProduct"/>).</summary>
+    protected string Const(string name, long value, string comment)
+    {
+        _constants[name] = value;
+        return "public const int " + name + " = " + SourceWriter.Int(value) + "; // " + comment;
+    }
 
     /// <summary>Weight fields (<c>Matrix</c>) with the checkpoint tensor each one binds and its shape expression.</summary>
     public abstract IEnumerable<WeightField> Weights();

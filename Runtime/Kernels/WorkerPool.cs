@@ -66,10 +66,12 @@ public sealed unsafe class WorkerPool : IDisposable
     }
 
     // The job being run, written by the caller before it bumps _generation: its kind; for a product its weight (one of
-    // three), its input (floats, or int8 codes with their scales) and output and tokens; or the arguments of a conv, scan,
-    // mLSTM, sLSTM or attention job; its rows, their alignment and the parts.
+    // three; a float weight's rows go through the width-specific kernel when one is set), its input (floats, or int8 codes
+    // with their scales) and output and tokens; or the arguments of a conv, scan, mLSTM, sLSTM or attention job; its rows,
+    // their alignment and the parts.
     private Job _job;
     private Matrix _w;
+    private delegate*<in Matrix, ReadOnlySpan<float>, Span<float>, int, int, void> _fixedWidthRows;
     private TernaryMatrix _ternary;
     private Q8Matrix _q8;
     private float* _x;
@@ -151,6 +153,30 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         Run(w, x, count, destination);
+    }
+
+    /// <summary>
+    /// <see cref="MatMul(in Matrix, ReadOnlySpan{float}, int, Span{float})"/> of a weight of exactly <typeparamref name="TColumns"/>
+    /// columns (generated code passes its width): one token goes through <see cref="Kernels.MatVec{TColumns}"/>, built for that
+    /// width; same checks, same bits.
+    /// </summary>
+    public void MatMul<TColumns>(in Matrix w, ReadOnlySpan<float> x, int count, Span<float> destination)
+        where TColumns : IColumnCount
+    {
+        Kernels.RequireWidth<TColumns>(w);
+        if (count != 1 || x.Length < w.Cols || destination.Length < w.Rows || !Kernels.UsesFixedWidth<TColumns>(w))
+        {
+            MatMul(w, x, count, destination);
+            return;
+        }
+        if (Threads == 1)
+        {
+            Kernels.MatVecRows<TColumns>(w, x, destination, 0, w.Rows);
+            return;
+        }
+        _fixedWidthRows = &Kernels.MatVecRows<TColumns>;
+        Run(w, x, 1, destination);
+        _fixedWidthRows = null;
     }
 
     /// <summary><see cref="Kernels.TernaryMatMul"/> on the pool's threads: same checks, same bits (exact integer sums).</summary>
@@ -377,7 +403,15 @@ public sealed unsafe class WorkerPool : IDisposable
             _count = count;
             _x = px;
             _destination = pd;
-            if (!TryRun(w.Rows, (long)w.Rows * w.Cols * count, RowAlignment))
+            if (TryRun(w.Rows, (long)w.Rows * w.Cols * count, RowAlignment))
+            {
+                return;
+            }
+            if (_fixedWidthRows != null)
+            {
+                _fixedWidthRows(w, x, destination, 0, w.Rows);
+            }
+            else
             {
                 Kernels.MatMul(w, x, count, destination);
             }
@@ -434,6 +468,9 @@ public sealed unsafe class WorkerPool : IDisposable
         }
         switch (_job)
         {
+            case Job.Float when _fixedWidthRows != null:
+                _fixedWidthRows(_w, new ReadOnlySpan<float>(_x, _w.Cols), ProductDestination, start, end);
+                break;
             case Job.Float:
                 Kernels.MatMulRows(_w, new ReadOnlySpan<float>(_x, checked(_count * _w.Cols)), _count, ProductDestination, start, end);
                 break;

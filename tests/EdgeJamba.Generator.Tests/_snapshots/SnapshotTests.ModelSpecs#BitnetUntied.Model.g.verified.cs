@@ -91,7 +91,7 @@ public sealed partial class BitnetUntiedModel : LanguageModel
         Layer00Attention.Forward(h, position, count, _layer00, _s, state, Workers);
         Layer01Attention.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns96>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -130,4 +130,11 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 144768;
+}
+
+/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns96 : IColumnCount
+{
+    public static int Count => 96;
 }

@@ -108,7 +108,7 @@ internal static class Layer03Mamba
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels
         pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
-        pool.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul<Columns256>(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
@@ -118,7 +118,7 @@ internal static class Layer03Mamba
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        pool.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul<Columns8>(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -140,7 +140,7 @@ internal static class Layer03Mamba
         Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
         Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
         // 9. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
-        pool.MatMul(w.Router, x, count, router);
+        pool.MatMul<Columns128>(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
             Span<float> p = router.Slice(t * Experts, Experts);

@@ -99,7 +99,7 @@ public sealed partial class EdgeJambaDefaultTernaryModel : LanguageModel
         Layer02Attention.Forward(h, position, count, _layer02, _s, state, Workers);
         Layer03Mamba.Forward(h, position, count, _layer03, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns128>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -138,4 +138,25 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 385024;
+}
+
+/// <summary>The width 8 as a type argument: the products with 8 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns8 : IColumnCount
+{
+    public static int Count => 8;
+}
+
+/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns128 : IColumnCount
+{
+    public static int Count => 128;
+}
+
+/// <summary>The width 256 as a type argument: the products with 256 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns256 : IColumnCount
+{
+    public static int Count => 256;
 }

@@ -91,7 +91,7 @@ internal static class Layer03MLstm
         Span<float> forgetGates = gates[(count * Heads)..];
         Span<float> y = s.Y.AsSpan(0, count * InnerSize);
         // 2. [xm | z] = proj_up·x [count, 2 * InnerSize]
-        pool.MatMul(w.ProjUp, x, count, xz);
+        pool.MatMul<Columns64>(w.ProjUp, x, count, xz);
         // 3. xc = silu(causal conv of xm), token after token (the channels split among the pool's threads)
         pool.CausalConv1dSilu(xz, 2 * InnerSize, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. row t of qkv = [q | k | v], q and k headwise of xc, v headwise of xm
@@ -127,7 +127,7 @@ internal static class Layer03MLstm
             Kernels.GatedActivation(Activation.Silu, xz.Slice((t * 2 * InnerSize) + InnerSize, InnerSize), yt, yt);
         }
         // 8. h += proj_down·y
-        pool.MatMul(w.ProjDown, y, count, output);
+        pool.MatMul<Columns128>(w.ProjDown, y, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -126,7 +126,7 @@ internal static class Layer04SLstm
         Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
         Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
         // 7. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
-        pool.MatMul(w.Router, x, count, router);
+        pool.MatMul<Columns64>(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
             Span<float> p = router.Slice(t * Experts, Experts);
@@ -152,10 +152,10 @@ internal static class Layer04SLstm
             }
             Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);
             Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);
-            pool.MatMul(w.ExpertGate[e], gathered, n, gate);
-            pool.MatMul(w.ExpertUp[e], gathered, n, up);
+            pool.MatMul<Columns64>(w.ExpertGate[e], gathered, n, gate);
+            pool.MatMul<Columns64>(w.ExpertUp[e], gathered, n, up);
             Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-            pool.MatMul(w.ExpertDown[e], gate, n, output);
+            pool.MatMul<Columns96>(w.ExpertDown[e], gate, n, output);
             for (int i = 0; i < n; i++)
             {
                 output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));

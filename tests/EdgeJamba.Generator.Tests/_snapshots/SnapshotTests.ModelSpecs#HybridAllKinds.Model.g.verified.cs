@@ -112,7 +112,7 @@ public sealed partial class HybridAllKindsModel : LanguageModel
         Layer05SLstm.Forward(h, position, count, _layer05, _s, state, Workers);
         Layer06Attention.Forward(h, position, count, _layer06, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns64>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
         Kernels.SoftCap(_s.Logits, LogitSoftCap);
     }
 }
@@ -150,4 +150,32 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 272256;
+}
+
+/// <summary>The width 4 as a type argument: the products with 4 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns4 : IColumnCount
+{
+    public static int Count => 4;
+}
+
+/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns64 : IColumnCount
+{
+    public static int Count => 64;
+}
+
+/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns96 : IColumnCount
+{
+    public static int Count => 96;
+}
+
+/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns128 : IColumnCount
+{
+    public static int Count => 128;
 }

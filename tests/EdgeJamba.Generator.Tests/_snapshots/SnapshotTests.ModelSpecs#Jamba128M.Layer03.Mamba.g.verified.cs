@@ -103,11 +103,11 @@ internal static class Layer03Mamba
         Span<float> dt = s.Dt.AsSpan(0, count * DInner);
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
-        pool.MatMul(w.InProj, x, count, xz);
+        pool.MatMul<Columns512>(w.InProj, x, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels
         pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
-        pool.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul<Columns1024>(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
@@ -117,7 +117,7 @@ internal static class Layer03Mamba
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        pool.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul<Columns32>(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -126,7 +126,7 @@ internal static class Layer03Mamba
         // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels
         pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
         // 7. h += out_proj·y
-        pool.MatMul(w.OutProj, y, count, output);
+        pool.MatMul<Columns1024>(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 8. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -138,7 +138,7 @@ internal static class Layer03Mamba
         Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
         Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
         // 9. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
-        pool.MatMul(w.Router, x, count, router);
+        pool.MatMul<Columns512>(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
             Span<float> p = router.Slice(t * Experts, Experts);
@@ -164,10 +164,10 @@ internal static class Layer03Mamba
             }
             Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);
             Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);
-            pool.MatMul(w.ExpertGate[e], gathered, n, gate);
-            pool.MatMul(w.ExpertUp[e], gathered, n, up);
+            pool.MatMul<Columns512>(w.ExpertGate[e], gathered, n, gate);
+            pool.MatMul<Columns512>(w.ExpertUp[e], gathered, n, up);
             Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-            pool.MatMul(w.ExpertDown[e], gate, n, output);
+            pool.MatMul<Columns1408>(w.ExpertDown[e], gate, n, output);
             for (int i = 0; i < n; i++)
             {
                 output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));

@@ -147,7 +147,7 @@ public sealed partial class Jamba128MModel : LanguageModel
         Layer14Mamba.Forward(h, position, count, _layer14, _s, state, Workers);
         Layer15Mamba.Forward(h, position, count, _layer15, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns512>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -184,4 +184,32 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 1635200;
+}
+
+/// <summary>The width 32 as a type argument: the products with 32 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns32 : IColumnCount
+{
+    public static int Count => 32;
+}
+
+/// <summary>The width 512 as a type argument: the products with 512 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns512 : IColumnCount
+{
+    public static int Count => 512;
+}
+
+/// <summary>The width 1024 as a type argument: the products with 1024 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns1024 : IColumnCount
+{
+    public static int Count => 1024;
+}
+
+/// <summary>The width 1408 as a type argument: the products with 1408 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns1408 : IColumnCount
+{
+    public static int Count => 1408;
 }

@@ -99,7 +99,7 @@ internal static class Layer00Mamba
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels
         pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]; Jamba: RMSNorm each of dt, B and C
-        pool.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul<Columns1024>(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
@@ -109,7 +109,7 @@ internal static class Layer00Mamba
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        pool.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul<Columns32>(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));

@@ -188,3 +188,24 @@ internal sealed class Scratch
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 1685888;
 }
+
+/// <summary>The width 32 as a type argument: the products with 32 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns32 : IColumnCount
+{
+    public static int Count => 32;
+}
+
+/// <summary>The width 512 as a type argument: the products with 512 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns512 : IColumnCount
+{
+    public static int Count => 512;
+}
+
+/// <summary>The width 1024 as a type argument: the products with 1024 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns1024 : IColumnCount
+{
+    public static int Count => 1024;
+}

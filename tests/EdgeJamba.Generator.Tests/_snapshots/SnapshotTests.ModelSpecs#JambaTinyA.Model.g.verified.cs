@@ -115,7 +115,7 @@ public sealed partial class JambaTinyAModel : LanguageModel
         Layer06Attention.Forward(h, position, count, _layer06, _s, state, Workers);
         Layer07Mamba.Forward(h, position, count, _layer07, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns64>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -152,4 +152,25 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 203648;
+}
+
+/// <summary>The width 4 as a type argument: the products with 4 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns4 : IColumnCount
+{
+    public static int Count => 4;
+}
+
+/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns64 : IColumnCount
+{
+    public static int Count => 64;
+}
+
+/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns128 : IColumnCount
+{
+    public static int Count => 128;
 }

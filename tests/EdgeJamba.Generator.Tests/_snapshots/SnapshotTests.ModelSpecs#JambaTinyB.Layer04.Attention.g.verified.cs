@@ -83,13 +83,13 @@ internal static class Layer04Attention
         Span<float> v = values.Slice(position * KvDim, count * KvDim);
         Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
         // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions
-        pool.MatMul(w.Q, x, count, q);
-        pool.MatMul(w.K, x, count, k);
-        pool.MatMul(w.V, x, count, v);
+        pool.MatMul<Columns96>(w.Q, x, count, q);
+        pool.MatMul<Columns96>(w.K, x, count, k);
+        pool.MatMul<Columns96>(w.V, x, count, v);
         // 3. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs
         pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);
         // 4. h += o_proj·attention
-        pool.MatMul(w.O, attention, count, output);
+        pool.MatMul<Columns96>(w.O, attention, count, output);
         Kernels.Add(output, h);
         // 5. x = pre_ff_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -101,7 +101,7 @@ internal static class Layer04Attention
         Span<float> gathered = s.Gathered.AsSpan(0, count * HiddenSize);
         Span<float> expertOut = s.ExpertOut.AsSpan(0, count * TopK * HiddenSize);
         // 6. p = softmax(router·x) [count, Experts]; chosen = each token's TopK largest, largest first
-        pool.MatMul(w.Router, x, count, router);
+        pool.MatMul<Columns96>(w.Router, x, count, router);
         for (int t = 0; t < count; t++)
         {
             Span<float> p = router.Slice(t * Experts, Experts);
@@ -127,10 +127,10 @@ internal static class Layer04Attention
             }
             Span<float> gate = s.Gate.AsSpan(0, n * IntermediateSize);
             Span<float> up = s.Up.AsSpan(0, n * IntermediateSize);
-            pool.MatMul(w.ExpertGate[e], gathered, n, gate);
-            pool.MatMul(w.ExpertUp[e], gathered, n, up);
+            pool.MatMul<Columns96>(w.ExpertGate[e], gathered, n, gate);
+            pool.MatMul<Columns96>(w.ExpertUp[e], gathered, n, up);
             Kernels.GatedActivation(Activation.Silu, gate, up, gate);
-            pool.MatMul(w.ExpertDown[e], gate, n, output);
+            pool.MatMul<Columns160>(w.ExpertDown[e], gate, n, output);
             for (int i = 0; i < n; i++)
             {
                 output.Slice(i * HiddenSize, HiddenSize).CopyTo(expertOut.Slice(s.Slots[i] * HiddenSize, HiddenSize));

@@ -107,7 +107,7 @@ public sealed partial class JambaTinyBModel : LanguageModel
         Layer04Attention.Forward(h, position, count, _layer04, _s, state, Workers);
         Layer05Mamba.Forward(h, position, count, _layer05, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns96>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -144,4 +144,32 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 285568;
+}
+
+/// <summary>The width 8 as a type argument: the products with 8 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns8 : IColumnCount
+{
+    public static int Count => 8;
+}
+
+/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns96 : IColumnCount
+{
+    public static int Count => 96;
+}
+
+/// <summary>The width 160 as a type argument: the products with 160 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns160 : IColumnCount
+{
+    public static int Count => 160;
+}
+
+/// <summary>The width 192 as a type argument: the products with 192 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns192 : IColumnCount
+{
+    public static int Count => 192;
 }

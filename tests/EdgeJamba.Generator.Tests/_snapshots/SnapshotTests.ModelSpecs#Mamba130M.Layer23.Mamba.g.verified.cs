@@ -79,18 +79,18 @@ internal static class Layer23Mamba
         Span<float> dt = s.Dt.AsSpan(0, count * DInner);
         Span<float> y = s.Y.AsSpan(0, count * DInner);
         // 2. [x | z] = in_proj·x [count, 2 * DInner]
-        pool.MatMul(w.InProj, x, count, xz);
+        pool.MatMul<Columns768>(w.InProj, x, count, xz);
         // 3. xc = silu(causal depthwise conv over the last DConv inputs of x), token after token through the conv state; threads split the channels
         pool.CausalConv1dSilu(xz, 2 * DInner, convState, w.Conv.AsSpan(), w.ConvBias.Row(0), count, xc);
         // 4. [dt | B | C] = x_proj·xc [count, DtRank + 2 * DState]
-        pool.MatMul(w.XProj, xc, count, dbc);
+        pool.MatMul<Columns1536>(w.XProj, xc, count, dbc);
         for (int t = 0; t < count; t++)
         {
             Span<float> row = dbc.Slice(t * DbcWidth, DbcWidth);
             row[..DtRank].CopyTo(dtRaw.Slice(t * DtRank, DtRank));
         }
         // 5. dt = softplus(dt_proj·dt + dt_bias) [count, DInner]
-        pool.MatMul(w.DtProj, dtRaw, count, dt);
+        pool.MatMul<Columns48>(w.DtProj, dtRaw, count, dt);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.DtBias.Row(0), dt.Slice(t * DInner, DInner));
@@ -99,7 +99,7 @@ internal static class Layer23Mamba
         // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels
         pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
         // 7. h += out_proj·y
-        pool.MatMul(w.OutProj, y, count, output);
+        pool.MatMul<Columns1536>(w.OutProj, y, count, output);
         Kernels.Add(output, h);
     }
 }

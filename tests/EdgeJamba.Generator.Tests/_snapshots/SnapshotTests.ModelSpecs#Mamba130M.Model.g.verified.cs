@@ -179,7 +179,7 @@ public sealed partial class Mamba130MModel : LanguageModel
         Layer22Mamba.Forward(h, position, count, _layer22, _s, state, Workers);
         Layer23Mamba.Forward(h, position, count, _layer23, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns768>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -216,4 +216,25 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 1495456;
+}
+
+/// <summary>The width 48 as a type argument: the products with 48 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns48 : IColumnCount
+{
+    public static int Count => 48;
+}
+
+/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns768 : IColumnCount
+{
+    public static int Count => 768;
+}
+
+/// <summary>The width 1536 as a type argument: the products with 1536 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns1536 : IColumnCount
+{
+    public static int Count => 1536;
 }

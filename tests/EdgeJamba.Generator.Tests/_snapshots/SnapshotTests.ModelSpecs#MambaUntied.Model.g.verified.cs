@@ -91,7 +91,7 @@ public sealed partial class MambaUntiedModel : LanguageModel
         Layer00Mamba.Forward(h, position, count, _layer00, _s, state, Workers);
         Layer01Mamba.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns96>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -128,4 +128,25 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 164608;
+}
+
+/// <summary>The width 6 as a type argument: the products with 6 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns6 : IColumnCount
+{
+    public static int Count => 6;
+}
+
+/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns96 : IColumnCount
+{
+    public static int Count => 96;
+}
+
+/// <summary>The width 192 as a type argument: the products with 192 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns192 : IColumnCount
+{
+    public static int Count => 192;
 }

@@ -131,7 +131,7 @@ public sealed partial class Stories110MModel : LanguageModel
         Layer10Attention.Forward(h, position, count, _layer10, _s, state, Workers);
         Layer11Attention.Forward(h, position, count, _layer11, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns768>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -168,4 +168,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 1147904;
+}
+
+/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns768 : IColumnCount
+{
+    public static int Count => 768;
+}
+
+/// <summary>The width 2048 as a type argument: the products with 2048 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns2048 : IColumnCount
+{
+    public static int Count => 2048;
 }

@@ -76,9 +76,9 @@ internal static class Layer03Attention
         Span<float> v = values.Slice(position * KvDim, count * KvDim);
         Span<float> attention = s.Attention.AsSpan(0, count * QueryDim);
         // 2. q = q_proj·x [count, QueryDim]; k, v = k_proj·x, v_proj·x [count, KvDim], written into the cache rows of these positions
-        pool.MatMul(w.Q, x, count, q);
-        pool.MatMul(w.K, x, count, k);
-        pool.MatMul(w.V, x, count, v);
+        pool.MatMul<Columns288>(w.Q, x, count, q);
+        pool.MatMul<Columns288>(w.K, x, count, k);
+        pool.MatMul<Columns288>(w.V, x, count, v);
         // 3. rotate q and k by each position's angles (rotate-half pairs i, i + HeadDim/2)
         for (int t = 0; t < count; t++)
         {
@@ -88,7 +88,7 @@ internal static class Layer03Attention
         // 4. per token and query head: softmax(q·K[0..its position] / sqrt(HeadDim)) · V of KV head (head / Group); threads split the (head, token) pairs
         pool.AttendChunk(q, keys, values, Heads, KvHeads, position, count, Scale, s.Scores, attention);
         // 5. h += o_proj·attention
-        pool.MatMul(w.O, attention, count, output);
+        pool.MatMul<Columns288>(w.O, attention, count, output);
         Kernels.Add(output, h);
         // 6. x = post_attention_layernorm(h), row by row
         for (int t = 0; t < count; t++)
@@ -98,11 +98,11 @@ internal static class Layer03Attention
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
-        pool.MatMul(w.Gate, x, count, gate);
-        pool.MatMul(w.Up, x, count, up);
+        pool.MatMul<Columns288>(w.Gate, x, count, gate);
+        pool.MatMul<Columns288>(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 8. h += down_proj·gate
-        pool.MatMul(w.Down, gate, count, output);
+        pool.MatMul<Columns768>(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

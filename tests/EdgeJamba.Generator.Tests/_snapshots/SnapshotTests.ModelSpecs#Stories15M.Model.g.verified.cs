@@ -107,7 +107,7 @@ public sealed partial class Stories15MModel : LanguageModel
         Layer04Attention.Forward(h, position, count, _layer04, _s, state, Workers);
         Layer05Attention.Forward(h, position, count, _layer05, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns288>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -144,4 +144,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 509952;
+}
+
+/// <summary>The width 288 as a type argument: the products with 288 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns288 : IColumnCount
+{
+    public static int Count => 288;
+}
+
+/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns768 : IColumnCount
+{
+    public static int Count => 768;
 }

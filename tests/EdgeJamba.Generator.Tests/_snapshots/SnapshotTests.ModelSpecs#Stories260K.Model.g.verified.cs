@@ -103,7 +103,7 @@ public sealed partial class Stories260KModel : LanguageModel
         Layer03Attention.Forward(h, position, count, _layer03, _s, state, Workers);
         Layer04Attention.Forward(h, position, count, _layer04, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns64>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -140,4 +140,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 89088;
+}
+
+/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns64 : IColumnCount
+{
+    public static int Count => 64;
+}
+
+/// <summary>The width 172 as a type argument: the products with 172 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns172 : IColumnCount
+{
+    public static int Count => 172;
 }

@@ -91,17 +91,17 @@ internal static class Layer01MLstm
         Span<float> forgetGates = gates[(count * Heads)..];
         Span<float> y = s.Y.AsSpan(0, count * VDim);
         // 2. q, k = q·x, k·x [count, QkDim]; v, o = v·x, ogate_preact·x [count, VDim]
-        pool.MatMul(w.Q, x, count, q);
-        pool.MatMul(w.K, x, count, k);
-        pool.MatMul(w.V, x, count, v);
-        pool.MatMul(w.O, x, count, o);
+        pool.MatMul<Columns64>(w.Q, x, count, q);
+        pool.MatMul<Columns64>(w.K, x, count, k);
+        pool.MatMul<Columns64>(w.V, x, count, v);
+        pool.MatMul<Columns64>(w.O, x, count, o);
         // 3. i, f = GateSoftCap·tanh((igate_preact·x + b) / GateSoftCap), likewise f [count, Heads]
-        pool.MatMul(w.IGate, x, count, inputGates);
+        pool.MatMul<Columns64>(w.IGate, x, count, inputGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.IGateBias.Row(0), inputGates.Slice(t * Heads, Heads));
         }
-        pool.MatMul(w.FGate, x, count, forgetGates);
+        pool.MatMul<Columns64>(w.FGate, x, count, forgetGates);
         for (int t = 0; t < count; t++)
         {
             Kernels.Add(w.FGateBias.Row(0), forgetGates.Slice(t * Heads, Heads));
@@ -113,7 +113,7 @@ internal static class Layer01MLstm
             count, y);
         // 5. h += out_proj·(sigmoid(o) ⊙ y)
         Kernels.SigmoidGate(o, y, y);
-        pool.MatMul(w.OutProj, y, count, output);
+        pool.MatMul<Columns64>(w.OutProj, y, count, output);
         Kernels.Add(output, h);
         // 6. x = norm_ffn(h), row by row
         for (int t = 0; t < count; t++)
@@ -123,11 +123,11 @@ internal static class Layer01MLstm
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = silu(gate_proj·x) ⊙ up_proj·x [count, IntermediateSize]
-        pool.MatMul(w.Gate, x, count, gate);
-        pool.MatMul(w.Up, x, count, up);
+        pool.MatMul<Columns64>(w.Gate, x, count, gate);
+        pool.MatMul<Columns64>(w.Up, x, count, up);
         Kernels.GatedActivation(Activation.Silu, gate, up, gate);
         // 8. h += down_proj·gate
-        pool.MatMul(w.Down, gate, count, output);
+        pool.MatMul<Columns192>(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

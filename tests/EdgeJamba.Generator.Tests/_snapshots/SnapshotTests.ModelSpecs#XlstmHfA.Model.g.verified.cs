@@ -92,7 +92,7 @@ public sealed partial class XlstmHfAModel : LanguageModel
         Layer00MLstm.Forward(h, position, count, _layer00, _s, state, Workers);
         Layer01MLstm.Forward(h, position, count, _layer01, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns64>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
         Kernels.SoftCap(_s.Logits, LogitSoftCap);
     }
 }
@@ -130,4 +130,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 148992;
+}
+
+/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns64 : IColumnCount
+{
+    public static int Count => 64;
+}
+
+/// <summary>The width 192 as a type argument: the products with 192 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns192 : IColumnCount
+{
+    public static int Count => 192;
 }

@@ -96,7 +96,7 @@ public sealed partial class XlstmHfBModel : LanguageModel
         Layer01MLstm.Forward(h, position, count, _layer01, _s, state, Workers);
         Layer02MLstm.Forward(h, position, count, _layer02, _s, state, Workers);
         Kernels.RmsNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNorm.Row(0), Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns128>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
         Kernels.SoftCap(_s.Logits, LogitSoftCap);
     }
 }
@@ -134,4 +134,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 280832;
+}
+
+/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns128 : IColumnCount
+{
+    public static int Count => 128;
+}
+
+/// <summary>The width 384 as a type argument: the products with 384 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns384 : IColumnCount
+{
+    public static int Count => 384;
 }

@@ -117,11 +117,11 @@ internal static class Layer01SLstm
         Span<float> gate = s.Gate.AsSpan(0, count * IntermediateSize);
         Span<float> up = s.Up.AsSpan(0, count * IntermediateSize);
         // 7. gate = gelu(gate rows of the fused projection·x) ⊙ its up rows·x [count, IntermediateSize]
-        pool.MatMul(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
-        pool.MatMul(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
+        pool.MatMul<Columns64>(w.GateUp.Slice(0, IntermediateSize), x, count, gate);
+        pool.MatMul<Columns64>(w.GateUp.Slice(IntermediateSize, IntermediateSize), x, count, up);
         Kernels.GatedActivation(Activation.Gelu, gate, up, gate);
         // 8. h += down_proj·gate
-        pool.MatMul(w.Down, gate, count, output);
+        pool.MatMul<Columns128>(w.Down, gate, count, output);
         Kernels.Add(output, h);
     }
 }

@@ -97,7 +97,7 @@ public sealed partial class XlstmNxaiAModel : LanguageModel
         Layer01SLstm.Forward(h, position, count, _layer01, _s, state, Workers);
         Layer02MLstm.Forward(h, position, count, _layer02, _s, state, Workers);
         Kernels.LayerNorm(h.Slice((count - 1) * HiddenSize, HiddenSize), _finalNormScale, Eps, _s.X.AsSpan(0, HiddenSize));
-        Workers.MatVec(_lmHead, _s.X.AsSpan(0, HiddenSize), _s.Logits);
+        Workers.MatMul<Columns64>(_lmHead, _s.X.AsSpan(0, HiddenSize), 1, _s.Logits);
     }
 }
 
@@ -134,4 +134,18 @@ internal sealed class Scratch
 
     /// <summary>Bytes of all the buffers above.</summary>
     public const long Bytes = 223232;
+}
+
+/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns64 : IColumnCount
+{
+    public static int Count => 64;
+}
+
+/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns128 : IColumnCount
+{
+    public static int Count => 128;
 }
