@@ -134,32 +134,34 @@ public static partial class Kernels
     private static unsafe void MatVecFromCache<TColumns>(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
         where TColumns : IColumnCount
     {
-        ref float xs = ref MemoryMarshal.GetReference(x);
         float* row = w.Data + ((long)rowStart * TColumns.Count);
         ref float ds = ref MemoryMarshal.GetReference(destination);
-        int r = rowStart;
-        for (; r + 8 <= rowEnd; r += 8, row += 8 * TColumns.Count)
+        fixed (float* xp = x)
         {
-            var l0 = LanesTwoRows<TColumns>(row, ref xs, out var l1);
-            var l2 = LanesTwoRows<TColumns>(row + (2 * TColumns.Count), ref xs, out var l3);
-            var l4 = LanesTwoRows<TColumns>(row + (4 * TColumns.Count), ref xs, out var l5);
-            var l6 = LanesTwoRows<TColumns>(row + (6 * TColumns.Count), ref xs, out var l7);
-            var sums = SumsOfEightAvx(l0, l1, l2, l3, l4, l5, l6, l7);
-            if (TColumns.Count % 8 != 0)
+            int r = rowStart;
+            for (; r + 8 <= rowEnd; r += 8, row += 8 * TColumns.Count)
             {
-                sums += TailsOfEight<TColumns>(row, ref xs);
+                var l0 = LanesTwoRows<TColumns>(row, xp, out var l1);
+                var l2 = LanesTwoRows<TColumns>(row + (2 * TColumns.Count), xp, out var l3);
+                var l4 = LanesTwoRows<TColumns>(row + (4 * TColumns.Count), xp, out var l5);
+                var l6 = LanesTwoRows<TColumns>(row + (6 * TColumns.Count), xp, out var l7);
+                var sums = SumsOfEightAvx(l0, l1, l2, l3, l4, l5, l6, l7);
+                if (TColumns.Count % 8 != 0)
+                {
+                    sums += TailsOfEight<TColumns>(row, ref *xp);
+                }
+                sums.StoreUnsafe(ref ds, (nuint)r);
             }
-            sums.StoreUnsafe(ref ds, (nuint)r);
-        }
-        for (; r + 2 <= rowEnd; r += 2, row += 2 * TColumns.Count)
-        {
-            var l0 = LanesTwoRows<TColumns>(row, ref xs, out var l1);
-            Unsafe.Add(ref ds, r) = PlusTail<TColumns>(Vector256.Sum(l0), row, ref xs);
-            Unsafe.Add(ref ds, r + 1) = PlusTail<TColumns>(Vector256.Sum(l1), row + TColumns.Count, ref xs);
-        }
-        if (r < rowEnd)
-        {
-            Unsafe.Add(ref ds, r) = Dot<Simd256, Vector256<float>>(new ReadOnlySpan<float>(row, TColumns.Count), x);
+            for (; r + 2 <= rowEnd; r += 2, row += 2 * TColumns.Count)
+            {
+                var l0 = LanesTwoRows<TColumns>(row, xp, out var l1);
+                Unsafe.Add(ref ds, r) = PlusTail<TColumns>(Vector256.Sum(l0), row, ref *xp);
+                Unsafe.Add(ref ds, r + 1) = PlusTail<TColumns>(Vector256.Sum(l1), row + TColumns.Count, ref *xp);
+            }
+            if (r < rowEnd)
+            {
+                Unsafe.Add(ref ds, r) = Dot<Simd256, Vector256<float>>(new ReadOnlySpan<float>(row, TColumns.Count), x);
+            }
         }
     }
 
@@ -238,38 +240,37 @@ public static partial class Kernels
 
     /// <summary>
     /// <see cref="DotLanesTwoRows"/> of the row at <paramref name="row"/> and the next one with the input at
-    /// <paramref name="xs"/>, for a width of <typeparamref name="TColumns"/>: the same accumulators in the same order, with
-    /// loop bounds that are constants.
+    /// <paramref name="x"/>, for a width of <typeparamref name="TColumns"/>: the same accumulators in the same order, with
+    /// loop bounds that are constants and the offsets in the addresses.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> LanesTwoRows<TColumns>(float* row, ref float xs, out Vector256<float> lanes1)
+    private static unsafe Vector256<float> LanesTwoRows<TColumns>(float* row, float* x, out Vector256<float> lanes1)
         where TColumns : IColumnCount
     {
-        int blocks = TColumns.Count / 32, vectors = TColumns.Count / 8;
+        nuint blocks = (nuint)(TColumns.Count / 32), vectors = (nuint)(TColumns.Count / 8);
         float* next = row + TColumns.Count;
         Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
         Vector256<float> b0 = Vector256<float>.Zero, b1 = Vector256<float>.Zero, b2 = Vector256<float>.Zero, b3 = Vector256<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        for (nuint i = 0; i < 32 * blocks; i += 32)
         {
-            int i = 32 * b;
-            var v = Vector256.LoadUnsafe(ref xs, (nuint)i);
+            var v = Vector256.Load(x + i);
             a0 = Simd256.MultiplyAdd(Vector256.Load(row + i), v, a0);
             b0 = Simd256.MultiplyAdd(Vector256.Load(next + i), v, b0);
-            v = Vector256.LoadUnsafe(ref xs, (nuint)(i + 8));
+            v = Vector256.Load(x + i + 8);
             a1 = Simd256.MultiplyAdd(Vector256.Load(row + i + 8), v, a1);
             b1 = Simd256.MultiplyAdd(Vector256.Load(next + i + 8), v, b1);
-            v = Vector256.LoadUnsafe(ref xs, (nuint)(i + 16));
+            v = Vector256.Load(x + i + 16);
             a2 = Simd256.MultiplyAdd(Vector256.Load(row + i + 16), v, a2);
             b2 = Simd256.MultiplyAdd(Vector256.Load(next + i + 16), v, b2);
-            v = Vector256.LoadUnsafe(ref xs, (nuint)(i + 24));
+            v = Vector256.Load(x + i + 24);
             a3 = Simd256.MultiplyAdd(Vector256.Load(row + i + 24), v, a3);
             b3 = Simd256.MultiplyAdd(Vector256.Load(next + i + 24), v, b3);
         }
-        for (int k = 4 * blocks; k < vectors; k++)
+        for (nuint i = 32 * blocks; i < 8 * vectors; i += 8)
         {
-            var v = Vector256.LoadUnsafe(ref xs, (nuint)(8 * k));
-            a0 = Simd256.MultiplyAdd(Vector256.Load(row + (8 * k)), v, a0);
-            b0 = Simd256.MultiplyAdd(Vector256.Load(next + (8 * k)), v, b0);
+            var v = Vector256.Load(x + i);
+            a0 = Simd256.MultiplyAdd(Vector256.Load(row + i), v, a0);
+            b0 = Simd256.MultiplyAdd(Vector256.Load(next + i), v, b0);
         }
         lanes1 = (b0 + b1) + (b2 + b3);
         return (a0 + a1) + (a2 + a3);
