@@ -115,7 +115,7 @@ internal sealed class MambaEmitter : PartEmitter
         }
         w.Line("Kernels.Softplus(dt);");
         w.Line(Step(ref step, "token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels"));
-        w.Line("pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);");
+        w.Line("pool.SelectiveScan<" + WidthType("DState") + ">(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);");
         w.Line(Step(ref step, "h += out_proj·y"));
         Project(w, "w.OutProj", "y", "DInner", "output");
         if (_m.ProjBias)

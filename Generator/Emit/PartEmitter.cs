@@ -91,32 +91,38 @@ internal abstract class PartEmitter
     /// </summary>
     protected void FloatProduct(SourceWriter w, string weight, string input, string width, string destination, string count = "count")
     {
+        w.Line("pool.MatMul<" + WidthType(width) + ">(" + weight + ", " + input + ", " + count + ", " + destination + ");");
+    }
+
+    /// <summary>The struct carrying the value of the constant <paramref name="width"/> as a type argument (see <see cref="ColumnsType"/>).</summary>
+    protected string WidthType(string width)
+    {
         long columns = width == "HiddenSize" ? Model.HiddenSize : _constants[width];
-        w.Line("pool.MatMul<" + ColumnsType(columns) + ">(" + weight + ", " + input + ", " + count + ", " + destination + ");");
         if (!_widths.Contains(columns))
         {
             _widths.Add(columns);
         }
+        return ColumnsType(columns);
     }
 
-    /// <summary>The input widths of the float products written so far, in order of first use.</summary>
+    /// <summary>The widths carried as type arguments so far (<see cref="WidthType"/>), in order of first use.</summary>
     public IReadOnlyList<long> Widths => _widths;
 
     private readonly List<long> _widths = new List<long>();
 
     private readonly Dictionary<string, long> _constants = new Dictionary<string, long>();
 
-    /// <summary>The struct that carries a width of <paramref name="columns"/> to the float products as a type argument.</summary>
+    /// <summary>The struct that carries a width of <paramref name="columns"/> to a product (or a Mamba state size to a scan) as a type argument.</summary>
     public static string ColumnsType(long columns) => "Columns" + SourceWriter.Int(columns);
 
     /// <summary>
-    /// Writes the struct carrying a width of <paramref name="columns"/> to the products (<c>IColumnCount</c>): a product whose
-    /// weight has that many columns then runs code built for exactly that width.
+    /// Writes the struct carrying a width of <paramref name="columns"/> (<c>IColumnCount</c>): a product whose weight has that
+    /// many columns, or a selective scan whose state rows have, then runs code built for exactly that width.
     /// </summary>
     public static void WriteColumnsType(SourceWriter w, long columns)
     {
-        w.Line("/// <summary>The width " + SourceWriter.Int(columns) + " as a type argument: the products with " + SourceWriter.Int(columns) +
-            " columns run code built for it.</summary>");
+        w.Line("/// <summary>The width " + SourceWriter.Int(columns) + " as a type argument: products over " + SourceWriter.Int(columns) +
+            " columns (and scans over state rows of " + SourceWriter.Int(columns) + ") run code built for it.</summary>");
         w.Line("[GeneratedCode(" + SourceWriter.Quote(ModelEmitter.GeneratorName) + ", " + SourceWriter.Quote(ModelEmitter.GeneratorVersion) + ")]");
         using (w.Block("internal readonly struct " + ColumnsType(columns) + " : IColumnCount"))
         {

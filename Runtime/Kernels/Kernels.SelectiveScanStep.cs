@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeJamba.Runtime;
 
@@ -170,5 +172,97 @@ public static partial class Kernels
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// <see cref="SelectiveScanStep"/> for a state size of exactly <typeparamref name="TState"/>, with the same bits. Where the
+    /// size-specific code applies (<see cref="UsesFixedStateSize{TState}"/>) a channel's state row is a fixed number of
+    /// vectors handled without a loop, and eight channels share one reduction (<see cref="SumsOfEightAvx"/>); elsewhere this
+    /// is <c>SelectiveScanStep</c>.
+    /// </summary>
+    /// <typeparam name="TState">The state size N.</typeparam>
+    /// <exception cref="ArgumentException"><paramref name="b"/> does not hold <typeparamref name="TState"/> values, or a length does not match.</exception>
+    public static void SelectiveScanStep<TState>(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
+        where TState : IColumnCount
+    {
+        RequireLength(b, TState.Count);
+        if (!UsesFixedStateSize<TState>())
+        {
+            SelectiveScanStep(x, dt, a, b, c, d, z, state, destination);
+            return;
+        }
+        int channels = x.Length;
+        RequireLength(dt, channels);
+        RequireLength(a, channels * TState.Count);
+        RequireLength(c, TState.Count);
+        RequireLength(d, channels);
+        RequireLength(z, channels);
+        RequireLength(state, channels * TState.Count);
+        RequireLength(destination, channels);
+        SelectiveScanStepAvx<TState>(x, dt, a, b, c, d, z, state, destination);
+    }
+
+    /// <summary>
+    /// Whether <see cref="SelectiveScanStep{TState}"/> runs size-specific code: a state of whole 256-bit vectors, on AVX2 with
+    /// FMA where no 512-bit path is taken (which would accumulate in other lanes).
+    /// </summary>
+    internal static bool UsesFixedStateSize<TState>()
+        where TState : IColumnCount =>
+        TState.Count % Vector256<float>.Count == 0 && Avx2.IsSupported && Fma.IsSupported && !Vector512.IsHardwareAccelerated;
+
+    /// <summary><see cref="SelectiveScanStep{TState}"/> with AVX; lengths unchecked.</summary>
+    private static unsafe void SelectiveScanStepAvx<TState>(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
+        where TState : IColumnCount
+    {
+        int channels = x.Length;
+        fixed (float* xs = x, dts = dt, aRows = a, bs = b, cs = c, ds = d, zs = z, sRows = state, ys = destination)
+        {
+            int ch = 0;
+            for (; ch + 8 <= channels; ch += 8)
+            {
+                var sums = SumsOfEightAvx(
+                    ScanLanes<TState>(xs[ch], dts[ch], aRows + (ch * TState.Count), bs, cs, sRows + (ch * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 1], dts[ch + 1], aRows + ((ch + 1) * TState.Count), bs, cs, sRows + ((ch + 1) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 2], dts[ch + 2], aRows + ((ch + 2) * TState.Count), bs, cs, sRows + ((ch + 2) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 3], dts[ch + 3], aRows + ((ch + 3) * TState.Count), bs, cs, sRows + ((ch + 3) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 4], dts[ch + 4], aRows + ((ch + 4) * TState.Count), bs, cs, sRows + ((ch + 4) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 5], dts[ch + 5], aRows + ((ch + 5) * TState.Count), bs, cs, sRows + ((ch + 5) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 6], dts[ch + 6], aRows + ((ch + 6) * TState.Count), bs, cs, sRows + ((ch + 6) * TState.Count)),
+                    ScanLanes<TState>(xs[ch + 7], dts[ch + 7], aRows + ((ch + 7) * TState.Count), bs, cs, sRows + ((ch + 7) * TState.Count)));
+                for (int k = 0; k < 8; k++)
+                {
+                    ys[ch + k] = (sums.GetElement(k) + (ds[ch + k] * xs[ch + k])) * SiluOperator.Invoke<SimdScalar, float>(zs[ch + k]);
+                }
+            }
+            for (; ch < channels; ch++)
+            {
+                float y = Vector256.Sum(ScanLanes<TState>(xs[ch], dts[ch], aRows + (ch * TState.Count), bs, cs, sRows + (ch * TState.Count)));
+                ys[ch] = (y + (ds[ch] * xs[ch])) * SiluOperator.Invoke<SimdScalar, float>(zs[ch]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScanRow{TSimd, TVector}"/> at 256 bits for a row of <typeparamref name="TState"/> (whole vectors): updates the
+    /// state row and returns the lanes of <c>Σ_n s[n]·c[n]</c>, before their sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> ScanLanes<TState>(float x, float dt, float* a, float* b, float* c, float* s)
+        where TState : IColumnCount
+    {
+        Vector256<float> dtv = Vector256.Create(dt), xv = Vector256.Create(x), y = Vector256<float>.Zero;
+        for (nuint i = 0; i < (nuint)TState.Count; i += 8)
+        {
+            var decay = Simd256.Exp(Simd256.Multiply(dtv, Vector256.Load(a + i)));
+            var input = Simd256.Multiply(Simd256.Multiply(dtv, Vector256.Load(b + i)), xv);
+            var next = Simd256.MultiplyAdd(decay, Vector256.Load(s + i), input);
+            next.Store(s + i);
+            y = Simd256.MultiplyAdd(next, Vector256.Load(c + i), y);
+        }
+        return y;
     }
 }

@@ -280,6 +280,26 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="SelectiveScan"/> with a state size of exactly <typeparamref name="TState"/> (generated code passes its d_state):
+    /// one token goes through <see cref="Kernels.SelectiveScanStep{TState}"/>, built for that size; same checks, same bits.
+    /// </summary>
+    public void SelectiveScan<TState>(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
+        where TState : IColumnCount
+    {
+        if (count != 1 || !Kernels.UsesFixedStateSize<TState>())
+        {
+            SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+            return;
+        }
+        Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+        int channels = d.Length;
+        Kernels.SelectiveScanStep<TState>(x[..channels], dt[..channels], a, b[..TState.Count], c[..TState.Count], d, z[..channels], state,
+            destination[..channels]);
+    }
+
     /// <summary><see cref="Kernels.MLstmChunk"/> on the pool's threads, split by head: same checks, same bits.</summary>
     public void MLstmChunk(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, int qkStride, ReadOnlySpan<float> v, int vStride, ReadOnlySpan<float> inputGates,

@@ -132,7 +132,7 @@ internal sealed class Scratch
     public const long Bytes = 144768;
 }
 
-/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+/// <summary>The width 96 as a type argument: products over 96 columns (and scans over state rows of 96) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns96 : IColumnCount
 {

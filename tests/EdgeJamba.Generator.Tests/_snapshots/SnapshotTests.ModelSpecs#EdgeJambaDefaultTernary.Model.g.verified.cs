@@ -140,21 +140,28 @@ internal sealed class Scratch
     public const long Bytes = 385024;
 }
 
-/// <summary>The width 8 as a type argument: the products with 8 columns run code built for it.</summary>
+/// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns8 : IColumnCount
 {
     public static int Count => 8;
 }
 
-/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+/// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns16 : IColumnCount
+{
+    public static int Count => 16;
+}
+
+/// <summary>The width 128 as a type argument: products over 128 columns (and scans over state rows of 128) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns128 : IColumnCount
 {
     public static int Count => 128;
 }
 
-/// <summary>The width 256 as a type argument: the products with 256 columns run code built for it.</summary>
+/// <summary>The width 256 as a type argument: products over 256 columns (and scans over state rows of 256) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns256 : IColumnCount
 {

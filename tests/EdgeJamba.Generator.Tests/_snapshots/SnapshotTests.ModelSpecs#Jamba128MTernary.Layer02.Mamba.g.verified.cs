@@ -116,7 +116,7 @@ internal static class Layer02Mamba
         }
         Kernels.Softplus(dt);
         // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels
-        pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
+        pool.SelectiveScan<Columns16>(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
         // 7. h += out_proj·y
         Kernels.QuantizeInt8Rows(y, count, DInner, s.Xq, s.XqScales);
         pool.TernaryMatMul(w.OutProj, s.Xq, s.XqScales, count, output);

@@ -189,21 +189,28 @@ internal sealed class Scratch
     public const long Bytes = 1680384;
 }
 
-/// <summary>The width 32 as a type argument: the products with 32 columns run code built for it.</summary>
+/// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns16 : IColumnCount
+{
+    public static int Count => 16;
+}
+
+/// <summary>The width 32 as a type argument: products over 32 columns (and scans over state rows of 32) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns32 : IColumnCount
 {
     public static int Count => 32;
 }
 
-/// <summary>The width 512 as a type argument: the products with 512 columns run code built for it.</summary>
+/// <summary>The width 512 as a type argument: products over 512 columns (and scans over state rows of 512) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns512 : IColumnCount
 {
     public static int Count => 512;
 }
 
-/// <summary>The width 1024 as a type argument: the products with 1024 columns run code built for it.</summary>
+/// <summary>The width 1024 as a type argument: products over 1024 columns (and scans over state rows of 1024) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns1024 : IColumnCount
 {

@@ -154,21 +154,28 @@ internal sealed class Scratch
     public const long Bytes = 203648;
 }
 
-/// <summary>The width 4 as a type argument: the products with 4 columns run code built for it.</summary>
+/// <summary>The width 4 as a type argument: products over 4 columns (and scans over state rows of 4) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns4 : IColumnCount
 {
     public static int Count => 4;
 }
 
-/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+/// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns16 : IColumnCount
+{
+    public static int Count => 16;
+}
+
+/// <summary>The width 64 as a type argument: products over 64 columns (and scans over state rows of 64) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns64 : IColumnCount
 {
     public static int Count => 64;
 }
 
-/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+/// <summary>The width 128 as a type argument: products over 128 columns (and scans over state rows of 128) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns128 : IColumnCount
 {

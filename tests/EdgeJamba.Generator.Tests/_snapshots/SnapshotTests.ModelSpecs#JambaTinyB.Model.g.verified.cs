@@ -146,28 +146,28 @@ internal sealed class Scratch
     public const long Bytes = 285568;
 }
 
-/// <summary>The width 8 as a type argument: the products with 8 columns run code built for it.</summary>
+/// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns8 : IColumnCount
 {
     public static int Count => 8;
 }
 
-/// <summary>The width 96 as a type argument: the products with 96 columns run code built for it.</summary>
+/// <summary>The width 96 as a type argument: products over 96 columns (and scans over state rows of 96) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns96 : IColumnCount
 {
     public static int Count => 96;
 }
 
-/// <summary>The width 160 as a type argument: the products with 160 columns run code built for it.</summary>
+/// <summary>The width 160 as a type argument: products over 160 columns (and scans over state rows of 160) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns160 : IColumnCount
 {
     public static int Count => 160;
 }
 
-/// <summary>The width 192 as a type argument: the products with 192 columns run code built for it.</summary>
+/// <summary>The width 192 as a type argument: products over 192 columns (and scans over state rows of 192) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns192 : IColumnCount
 {

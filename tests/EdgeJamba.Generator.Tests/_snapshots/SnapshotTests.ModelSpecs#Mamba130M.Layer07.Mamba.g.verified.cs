@@ -97,7 +97,7 @@ internal static class Layer07Mamba
         }
         Kernels.Softplus(dt);
         // 6. token after token: ssm = exp(dt·A)·ssm + dt·B·xc; y = (ssm·C + D·xc) · silu(z); threads split the channels
-        pool.SelectiveScan(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
+        pool.SelectiveScan<Columns16>(xc, dt, w.A, dbc[DtRank..], dbc[(DtRank + DState)..], DbcWidth, w.D.Row(0), xz[DInner..], 2 * DInner, ssmState, count, y);
         // 7. h += out_proj·y
         pool.MatMul<Columns1536>(w.OutProj, y, count, output);
         Kernels.Add(output, h);

@@ -218,21 +218,28 @@ internal sealed class Scratch
     public const long Bytes = 1495456;
 }
 
-/// <summary>The width 48 as a type argument: the products with 48 columns run code built for it.</summary>
+/// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>
+[GeneratedCode("EdgeJamba.Generator", "0.1.0")]
+internal readonly struct Columns16 : IColumnCount
+{
+    public static int Count => 16;
+}
+
+/// <summary>The width 48 as a type argument: products over 48 columns (and scans over state rows of 48) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns48 : IColumnCount
 {
     public static int Count => 48;
 }
 
-/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+/// <summary>The width 768 as a type argument: products over 768 columns (and scans over state rows of 768) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns768 : IColumnCount
 {
     public static int Count => 768;
 }
 
-/// <summary>The width 1536 as a type argument: the products with 1536 columns run code built for it.</summary>
+/// <summary>The width 1536 as a type argument: products over 1536 columns (and scans over state rows of 1536) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns1536 : IColumnCount
 {

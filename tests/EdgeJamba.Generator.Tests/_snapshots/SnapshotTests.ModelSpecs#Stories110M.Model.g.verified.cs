@@ -170,14 +170,14 @@ internal sealed class Scratch
     public const long Bytes = 1147904;
 }
 
-/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+/// <summary>The width 768 as a type argument: products over 768 columns (and scans over state rows of 768) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns768 : IColumnCount
 {
     public static int Count => 768;
 }
 
-/// <summary>The width 2048 as a type argument: the products with 2048 columns run code built for it.</summary>
+/// <summary>The width 2048 as a type argument: products over 2048 columns (and scans over state rows of 2048) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns2048 : IColumnCount
 {

@@ -146,14 +146,14 @@ internal sealed class Scratch
     public const long Bytes = 509952;
 }
 
-/// <summary>The width 288 as a type argument: the products with 288 columns run code built for it.</summary>
+/// <summary>The width 288 as a type argument: products over 288 columns (and scans over state rows of 288) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns288 : IColumnCount
 {
     public static int Count => 288;
 }
 
-/// <summary>The width 768 as a type argument: the products with 768 columns run code built for it.</summary>
+/// <summary>The width 768 as a type argument: products over 768 columns (and scans over state rows of 768) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns768 : IColumnCount
 {

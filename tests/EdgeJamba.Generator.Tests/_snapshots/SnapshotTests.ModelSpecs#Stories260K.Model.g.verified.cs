@@ -142,14 +142,14 @@ internal sealed class Scratch
     public const long Bytes = 89088;
 }
 
-/// <summary>The width 64 as a type argument: the products with 64 columns run code built for it.</summary>
+/// <summary>The width 64 as a type argument: products over 64 columns (and scans over state rows of 64) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns64 : IColumnCount
 {
     public static int Count => 64;
 }
 
-/// <summary>The width 172 as a type argument: the products with 172 columns run code built for it.</summary>
+/// <summary>The width 172 as a type argument: products over 172 columns (and scans over state rows of 172) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns172 : IColumnCount
 {

@@ -136,14 +136,14 @@ internal sealed class Scratch
     public const long Bytes = 280832;
 }
 
-/// <summary>The width 128 as a type argument: the products with 128 columns run code built for it.</summary>
+/// <summary>The width 128 as a type argument: products over 128 columns (and scans over state rows of 128) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns128 : IColumnCount
 {
     public static int Count => 128;
 }
 
-/// <summary>The width 384 as a type argument: the products with 384 columns run code built for it.</summary>
+/// <summary>The width 384 as a type argument: products over 384 columns (and scans over state rows of 384) run code built for it.</summary>
 [GeneratedCode("EdgeJamba.Generator", "0.1.0")]
 internal readonly struct Columns384 : IColumnCount
 {

@@ -78,7 +78,7 @@ public class SelectiveScanStepTests
     }
 
     /// <summary>One token's inputs: dt in (0, 2] (after softplus), A = −exp(A_log) in [−8, −0.1].</summary>
-    private static (float[] X, float[] Dt, float[] A, float[] B, float[] C, float[] D, float[] Z) Inputs(Random random, int channels, int stateSize) =>
+    internal static (float[] X, float[] Dt, float[] A, float[] B, float[] C, float[] D, float[] Z) Inputs(Random random, int channels, int stateSize) =>
         (Uniform(random, channels, 2f),
          Uniform(random, channels).Select(v => 1f + v).Select(v => v == 0 ? 1f : v).ToArray(),
          Uniform(random, channels * stateSize).Select(v => -0.1f - (3.95f * (v + 1))).ToArray(),

@@ -1,0 +1,79 @@
+using static EdgeJamba.Runtime.Tests.KernelTests.KernelTestData;
+
+namespace EdgeJamba.Runtime.Tests.KernelTests;
+
+/// <summary>
+/// The scan step built for one state size (<see cref="Kernels.SelectiveScanStep{TState}"/>, <see cref="WorkerPool.SelectiveScan{TState}"/>)
+/// gives the bits of <see cref="Kernels.SelectiveScanStep"/>, outputs and state, over several steps: one, two and four vectors
+/// per state row, a size that is not whole vectors (the general kernel), channel counts around the blocks of eight, and the
+/// output written over the input or the gate.
+/// </summary>
+public class SelectiveScanFixedTests
+{
+    [Fact] public void State8() => Check<N8>();
+    [Fact] public void State12() => Check<N12>();
+    [Fact] public void State16() => Check<N16>();
+    [Fact] public void State32() => Check<N32>();
+
+    [Fact]
+    public void A_state_of_another_size_is_refused()
+    {
+        float[] e = new float[3];
+        Assert.Throws<ArgumentException>(() => Kernels.SelectiveScanStep<N16>(e, e, new float[24], new float[8], new float[8], e, e, new float[24], e));
+        Assert.Throws<ArgumentException>(() => Kernels.SelectiveScanStep<N16>(e, e, new float[48], new float[16], new float[8], e, e, new float[48], e));
+        Assert.Throws<ArgumentException>(() => Kernels.SelectiveScanStep<N16>(e, e, new float[48], new float[16], new float[16], e, e, new float[48], new float[2]));
+    }
+
+    private static void Check<TState>()
+        where TState : IColumnCount
+    {
+        int n = TState.Count;
+        var random = new Random(n);
+        using var pool = new WorkerPool(3, minMultiplyAddsPerThread: 1);
+        foreach (int channels in new[] { 1, 7, 8, 9, 16, 23, 40 })
+        {
+            float[] start = Uniform(random, channels * n);
+            float[] expectedState = (float[])start.Clone(), fixedState = (float[])start.Clone(), pooledState = (float[])start.Clone();
+            float[] inPlaceState = (float[])start.Clone(), gateState = (float[])start.Clone();
+            for (int step = 0; step < 4; step++)
+            {
+                var (x, dt, a, b, c, d, z) = SelectiveScanStepTests.Inputs(random, channels, n);
+                var expected = new float[channels];
+                Kernels.SelectiveScanStep(x, dt, a, b, c, d, z, expectedState, expected);
+                string what = $"N {n}, {channels} channels, step {step}";
+
+                var got = new float[channels];
+                Kernels.SelectiveScanStep<TState>(x, dt, a, b, c, d, z, fixedState, got);
+                Same(expected, got, what);
+                Same(expectedState, fixedState, what + ", state");
+
+                // The pool's form: [dt | B | C] rows and [x | z] rows with their strides, one token.
+                float[] bc = [.. b, .. c], pooled = new float[channels];
+                pool.SelectiveScan<TState>(x, dt, a, bc, bc.AsSpan(n), 2 * n, d, z, channels, pooledState, 1, pooled);
+                Same(expected, pooled, what + " (pool)");
+                Same(expectedState, pooledState, what + ", state (pool)");
+
+                float[] overInput = (float[])x.Clone(), overGate = (float[])z.Clone();
+                Kernels.SelectiveScanStep<TState>(overInput, dt, a, b, c, d, z, inPlaceState, overInput);
+                Same(expected, overInput, what + " (over x)");
+                Kernels.SelectiveScanStep<TState>(x, dt, a, b, c, d, overGate, gateState, overGate);
+                Same(expected, overGate, what + " (over z)");
+            }
+        }
+    }
+
+    private static void Same(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{what}, element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+#pragma warning disable SA1201, SA1402 // one line per size
+    private readonly struct N8 : IColumnCount { public static int Count => 8; }
+    private readonly struct N12 : IColumnCount { public static int Count => 12; }
+    private readonly struct N16 : IColumnCount { public static int Count => 16; }
+    private readonly struct N32 : IColumnCount { public static int Count => 32; }
+#pragma warning restore SA1201, SA1402
+}
