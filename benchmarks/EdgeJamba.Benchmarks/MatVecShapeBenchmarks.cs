@@ -5,10 +5,12 @@ using EdgeJamba.Runtime;
 namespace EdgeJamba.Benchmarks;
 
 /// <summary>
-/// One float32 decode projection at the shapes of small models: the default model's Mamba in_proj [512, 128], an expert's
-/// up projection [256, 128] and down projection [128, 256] (in cache), a stories15M feed-forward [768, 288] and its
-/// classifier [32000, 288] (37 MB, streamed from memory). The product <see cref="Kernels.MatVec"/> against the same rows
-/// taken one <see cref="Kernels.Dot"/> at a time, which gives the same bits.
+/// One float32 decode projection at the shapes of small models: stories260K's query [64, 64], up [172, 64] and down
+/// [64, 172] projections, the default model's Mamba in_proj [512, 128], an expert's up projection [256, 128] and down
+/// projection [128, 256] (in cache), a stories15M feed-forward [768, 288] and its classifier [32000, 288] (37 MB, streamed
+/// from memory). The product <see cref="Kernels.MatVec"/>, and the product built for the weight's width that generated code
+/// calls (<see cref="Kernels.MatVec{TColumns}"/>), against the same rows taken one <see cref="Kernels.Dot"/> at a time; all
+/// three give the same bits.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class MatVecShapeBenchmarks
@@ -18,7 +20,7 @@ public unsafe class MatVecShapeBenchmarks
     private int _rows, _cols;
 
     /// <summary>Rows × columns of the projection.</summary>
-    [Params("512x128", "256x128", "128x256", "768x288", "32000x288")]
+    [Params("64x64", "172x64", "64x172", "512x128", "256x128", "128x256", "768x288", "32000x288")]
     public string Shape { get; set; } = "512x128";
 
     [GlobalSetup]
@@ -53,4 +55,37 @@ public unsafe class MatVecShapeBenchmarks
     /// <summary>The product kernel.</summary>
     [Benchmark]
     public void MatVec() => Kernels.MatVec(new Matrix(_weights, _rows, _cols), _x, _y);
+
+    /// <summary>The product built for the weight's width.</summary>
+    [Benchmark]
+    public void MatVecForItsWidth()
+    {
+        var w = new Matrix(_weights, _rows, _cols);
+        switch (_cols)
+        {
+            case 64:
+                Kernels.MatVec<Columns64>(w, _x, _y);
+                break;
+            case 128:
+                Kernels.MatVec<Columns128>(w, _x, _y);
+                break;
+            case 172:
+                Kernels.MatVec<Columns172>(w, _x, _y);
+                break;
+            case 256:
+                Kernels.MatVec<Columns256>(w, _x, _y);
+                break;
+            default:
+                Kernels.MatVec<Columns288>(w, _x, _y);
+                break;
+        }
+    }
+
+#pragma warning disable SA1201, SA1402 // one line per width
+    private readonly struct Columns64 : IColumnCount { public static int Count => 64; }
+    private readonly struct Columns128 : IColumnCount { public static int Count => 128; }
+    private readonly struct Columns172 : IColumnCount { public static int Count => 172; }
+    private readonly struct Columns256 : IColumnCount { public static int Count => 256; }
+    private readonly struct Columns288 : IColumnCount { public static int Count => 288; }
+#pragma warning restore SA1201, SA1402
 }
