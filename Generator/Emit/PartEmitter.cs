@@ -97,7 +97,11 @@ internal abstract class PartEmitter
     /// <summary>The struct carrying the value of the constant <paramref name="width"/> as a type argument (see <see cref="ColumnsType"/>).</summary>
     protected string WidthType(string width)
     {
-        long columns = width == "HiddenSize" ? Model.HiddenSize : _constants[width];
+        if (!_constants.TryGetValue(width, out long columns))
+        {
+            columns = width == "HiddenSize" ? Model.HiddenSize
+                : throw new System.InvalidOperationException("The width " + width + " is not one of this part's constants (Constants() is written before Forward).");
+        }
         if (!_widths.Contains(columns))
         {
             _widths.Add(columns);

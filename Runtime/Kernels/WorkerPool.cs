@@ -175,8 +175,14 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         _fixedWidthRows = &Kernels.MatVecRows<TColumns>;
-        Run(w, x, 1, destination);
-        _fixedWidthRows = null;
+        try
+        {
+            Run(w, x, 1, destination);
+        }
+        finally
+        {
+            _fixedWidthRows = null;
+        }
     }
 
     /// <summary><see cref="Kernels.TernaryMatMul"/> on the pool's threads: same checks, same bits (exact integer sums).</summary>

@@ -81,11 +81,9 @@ public unsafe class MatVecShapeBenchmarks
         }
     }
 
-#pragma warning disable SA1201, SA1402 // one line per width
     private readonly struct Columns64 : IColumnCount { public static int Count => 64; }
     private readonly struct Columns128 : IColumnCount { public static int Count => 128; }
     private readonly struct Columns172 : IColumnCount { public static int Count => 172; }
     private readonly struct Columns256 : IColumnCount { public static int Count => 256; }
     private readonly struct Columns288 : IColumnCount { public static int Count => 288; }
-#pragma warning restore SA1201, SA1402
 }

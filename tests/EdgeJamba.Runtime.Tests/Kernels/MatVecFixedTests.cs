@@ -94,7 +94,6 @@ public class MatVecFixedTests
         }
     }
 
-#pragma warning disable SA1201, SA1402 // one line per width
     private readonly struct W4 : IColumnCount { public static int Count => 4; }
     private readonly struct W8 : IColumnCount { public static int Count => 8; }
     private readonly struct W11 : IColumnCount { public static int Count => 11; }
@@ -116,5 +115,4 @@ public class MatVecFixedTests
     private readonly struct W128 : IColumnCount { public static int Count => 128; }
     private readonly struct W172 : IColumnCount { public static int Count => 172; }
     private readonly struct W768 : IColumnCount { public static int Count => 768; }
-#pragma warning restore SA1201, SA1402
 }

@@ -70,10 +70,8 @@ public class SelectiveScanFixedTests
         }
     }
 
-#pragma warning disable SA1201, SA1402 // one line per size
     private readonly struct N8 : IColumnCount { public static int Count => 8; }
     private readonly struct N12 : IColumnCount { public static int Count => 12; }
     private readonly struct N16 : IColumnCount { public static int Count => 16; }
     private readonly struct N32 : IColumnCount { public static int Count => 32; }
-#pragma warning restore SA1201, SA1402
 }
