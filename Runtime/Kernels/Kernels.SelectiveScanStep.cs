@@ -157,7 +157,7 @@ public static partial class Kernels
         nuint i = 0;
         for (; i + count <= length; i += count)
         {
-            TVector decay = TSimd.Exp(TSimd.Multiply(dtv, TSimd.Load(ref aRow, i)));
+            TVector decay = TSimd.ExpNonPositive(TSimd.Multiply(dtv, TSimd.Load(ref aRow, i)));
             TVector input = TSimd.Multiply(TSimd.Multiply(dtv, TSimd.Load(ref bs, i)), xv);
             TVector s = TSimd.MultiplyAdd(decay, TSimd.Load(ref sRow, i), input);
             TSimd.Store(s, ref sRow, i);
@@ -257,7 +257,7 @@ public static partial class Kernels
         Vector256<float> dtv = Vector256.Create(dt), xv = Vector256.Create(x), y = Vector256<float>.Zero;
         for (nuint i = 0; i < (nuint)TState.Count; i += 8)
         {
-            var decay = Simd256.Exp(Simd256.Multiply(dtv, Vector256.Load(a + i)));
+            var decay = Simd256.ExpNonPositive(Simd256.Multiply(dtv, Vector256.Load(a + i)));
             var input = Simd256.Multiply(Simd256.Multiply(dtv, Vector256.Load(b + i)), xv);
             var next = Simd256.MultiplyAdd(decay, Vector256.Load(s + i), input);
             next.Store(s + i);

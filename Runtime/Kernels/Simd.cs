@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeJamba.Runtime;
 
@@ -45,6 +46,13 @@ internal interface ISimd<TVector>
     static abstract TVector Abs(TVector x);
 
     static abstract TVector Exp(TVector x);
+
+    /// <summary>
+    /// <c>exp(x)</c> for a decay exponent <c>x ≤ 0</c>: 0 below −87.33 (where the result would leave the normal range), NaN for
+    /// NaN. At 256 bits with FMA a float polynomial (Cephes <c>expf</c>: <c>x = n·ln 2 + r</c> with ln 2 in two parts, a degree-5
+    /// polynomial in <c>r</c>, then <c>2^n</c> by the exponent field), within 2 ulp; elsewhere <see cref="Exp"/>.
+    /// </summary>
+    static abstract TVector ExpNonPositive(TVector x);
 
     static abstract TVector Log(TVector x);
 
@@ -98,6 +106,9 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpNonPositive(Vector512<float> x) => Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Log(Vector512<float> x) => Vector512.Log(x);
@@ -156,6 +167,26 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpNonPositive(Vector256<float> x)
+    {
+        if (!Fma.IsSupported)
+        {
+            return Vector256.Exp(x);
+        }
+        var n = Avx.RoundToNearestInteger(x * Vector256.Create(1.44269504088896341f));
+        var r = Fma.MultiplyAddNegated(n, Vector256.Create(0.693359375f), x);
+        r = Fma.MultiplyAddNegated(n, Vector256.Create(-2.12194440e-4f), r);
+        var p = Fma.MultiplyAdd(Vector256.Create(1.9875691500e-4f), r, Vector256.Create(1.3981999507e-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
+        p = Fma.MultiplyAdd(p, r * r, r + Vector256<float>.One);
+        var scale = Avx2.ShiftLeftLogical(Avx.ConvertToVector256Int32(n) + Vector256.Create(127), 23).AsSingle();
+        return Avx.BlendVariable(p * scale, Vector256<float>.Zero, Avx.CompareLessThan(x, Vector256.Create(-87.33654f)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log(Vector256<float> x) => Vector256.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -210,6 +241,9 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Exp(Vector128<float> x) => Vector128.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ExpNonPositive(Vector128<float> x) => Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Log(Vector128<float> x) => Vector128.Log(x);
@@ -269,6 +303,9 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp(float x) => MathF.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ExpNonPositive(float x) => Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Log(float x) => MathF.Log(x);
