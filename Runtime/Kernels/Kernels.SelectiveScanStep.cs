@@ -212,8 +212,8 @@ public static partial class Kernels
         where TState : IColumnCount =>
         TState.Count % Vector256<float>.Count == 0 && Avx2.IsSupported && Fma.IsSupported && !Vector512.IsHardwareAccelerated;
 
-    /// <summary><see cref="SelectiveScanStep{TState}"/> with AVX; lengths unchecked.</summary>
-    private static unsafe void SelectiveScanStepAvx<TState>(
+    /// <summary><see cref="SelectiveScanStep{TState}"/> with AVX where <see cref="UsesFixedStateSize{TState}"/>; lengths unchecked.</summary>
+    internal static unsafe void SelectiveScanStepAvx<TState>(
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
         ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
         where TState : IColumnCount

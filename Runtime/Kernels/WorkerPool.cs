@@ -295,14 +295,14 @@ public sealed unsafe class WorkerPool : IDisposable
         ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
         where TState : IColumnCount
     {
-        if (count != 1 || !Kernels.UsesFixedStateSize<TState>())
+        if (count != 1 || !Kernels.UsesFixedStateSize<TState>() || state.Length != (long)d.Length * TState.Count)
         {
-            SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+            SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination); // checks, and throws on bad lengths
             return;
         }
         Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
         int channels = d.Length;
-        Kernels.SelectiveScanStep<TState>(x[..channels], dt[..channels], a, b[..TState.Count], c[..TState.Count], d, z[..channels], state,
+        Kernels.SelectiveScanStepAvx<TState>(x[..channels], dt[..channels], a, b[..TState.Count], c[..TState.Count], d, z[..channels], state,
             destination[..channels]);
     }
 

@@ -24,6 +24,20 @@ public class SelectiveScanFixedTests
         Assert.Throws<ArgumentException>(() => Kernels.SelectiveScanStep<N16>(e, e, new float[48], new float[16], new float[16], e, e, new float[48], new float[2]));
     }
 
+    /// <summary>The pool's form given a state of another size than its type argument runs (and checks) the general scan.</summary>
+    [Fact]
+    public void The_pool_runs_a_state_of_another_size_as_the_general_scan()
+    {
+        using var pool = new WorkerPool(1);
+        var (x, dt, a, b, c, d, z) = SelectiveScanStepTests.Inputs(new Random(3), 3, 8);
+        float[] bc = [.. b, .. c], pooledState = new float[24], expectedState = new float[24], pooled = new float[3], expected = new float[3];
+        pool.SelectiveScan<N16>(x, dt, a, bc, bc.AsSpan(8), 16, d, z, 3, pooledState, 1, pooled);
+        Kernels.SelectiveScanStep(x, dt, a, b, c, d, z, expectedState, expected);
+        Same(expected, pooled, "N 8 through Columns16");
+        Same(expectedState, pooledState, "N 8 through Columns16, state");
+        Assert.Throws<ArgumentException>(() => pool.SelectiveScan<N16>(x, dt, a, bc, bc.AsSpan(8), 16, d, z, 3, new float[25], 1, pooled));
+    }
+
     private static void Check<TState>()
         where TState : IColumnCount
     {
