@@ -19,8 +19,11 @@ namespace EdgeJamba.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>Bytes the bandwidth probe streams through per pass (well beyond any cache).</summary>
-    private const int ProbeBytes = 256 << 20;
+    /// <summary>
+    /// The bandwidth probe's working set is the weight bytes a decode step reads, within these bounds: a model whose
+    /// weights fit a cache is put against that cache's bandwidth, a larger one against the memory's.
+    /// </summary>
+    private const int MinProbeBytes = 1 << 20, MaxProbeBytes = 256 << 20;
 
     /// <summary>Named random-weight shapes: the compiled-in layouts of ModelSpecs/ by their spec names.</summary>
     private static readonly (string Shape, string Layout)[] s_shapes =
@@ -143,7 +146,7 @@ internal static class BenchCommand
     private sealed record Settings(int Prompt, int Generate, int Repeat);
 
     /// <summary>Tokens/s per repeat, the median latency of each decode position, and the bandwidth probe's figures.</summary>
-    private sealed record Result(List<double> Prefill, List<double> Decode, double[] LatencyMs, double BandwidthGBs, long WeightBytes, long BytesPerToken);
+    private sealed record Result(List<double> Prefill, List<double> Decode, double[] LatencyMs, double BandwidthGBs, int ProbeBytes, long WeightBytes, long BytesPerToken);
 
     private static ModelLayout RandomLayout(string shape)
     {
@@ -195,7 +198,9 @@ internal static class BenchCommand
             latency[i] = Median([.. Enumerable.Range(0, s.Repeat).Select(r => perToken[r, i])]);
         }
         long weightBytes = loaded.Checkpoint.Files.Sum(f => f.Length);
-        return new Result(prefill, decode, latency, m.Workers.MeasureReadBandwidth(ProbeBytes), weightBytes, DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint));
+        long bytesPerToken = DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint);
+        int probeBytes = (int)Math.Clamp(bytesPerToken, MinProbeBytes, MaxProbeBytes);
+        return new Result(prefill, decode, latency, m.Workers.MeasureReadBandwidth(probeBytes), probeBytes, weightBytes, bytesPerToken);
     }
 
     /// <summary>
@@ -249,7 +254,7 @@ internal static class BenchCommand
         o.WriteLine(Invariant(
             $"decode cost, positions {s.Prompt}..{s.Prompt + window - 1}: {Format(r.LatencyMs.Take(window).Average())} ms/token; positions {s.Prompt + s.Generate - window}..{s.Prompt + s.Generate - 1}: {Format(r.LatencyMs.Skip(s.Generate - window).Average())} ms/token"));
         o.WriteLine(Invariant(
-            $"memory: streaming read {r.BandwidthGBs:F1} GB/s; decode reads {r.BytesPerToken / 1e6:F1} MB/token, roofline {Format(roofline)} tok/s; decode at {100 * Median(r.Decode) / roofline:F0}% of it"));
+            $"memory: streaming read of {r.ProbeBytes / 1e6:F1} MB at {r.BandwidthGBs:F1} GB/s; decode reads {r.BytesPerToken / 1e6:F1} MB/token, roofline {Format(roofline)} tok/s; decode at {100 * Median(r.Decode) / roofline:F0}% of it"));
     }
 
     private static void WriteJson(Result r, Settings s, string name, LanguageModel m)
@@ -271,6 +276,7 @@ internal static class BenchCommand
             j.WriteNumber("decode_ms_first", Math.Round(r.LatencyMs.Take(Math.Max(1, s.Generate / 8)).Average(), 4));
             j.WriteNumber("decode_ms_last", Math.Round(r.LatencyMs.Skip(s.Generate - Math.Max(1, s.Generate / 8)).Average(), 4));
             j.WriteNumber("bandwidth_gb_per_s", Math.Round(r.BandwidthGBs, 2));
+            j.WriteNumber("bandwidth_probe_bytes", r.ProbeBytes);
             j.WriteNumber("decode_bytes_per_token", r.BytesPerToken);
             j.WriteNumber("decode_roofline_tokens_per_s", Math.Round(roofline, 1));
             j.WriteNumber("decode_percent_of_roofline", Math.Round(100 * Median(r.Decode) / roofline, 1));

@@ -172,6 +172,8 @@ public sealed class CliTests(AotBinary binary)
             Assert.True(root.GetProperty(key).GetDouble() > 0, key);
         }
         Assert.True(root.GetProperty("decode_tokens_per_s_min").GetDouble() <= root.GetProperty("decode_tokens_per_s_max").GetDouble());
+        // The bandwidth probe reads a working set of the decode's own size (tens of MB here, within its bounds).
+        Assert.Equal(root.GetProperty("decode_bytes_per_token").GetInt64(), root.GetProperty("bandwidth_probe_bytes").GetInt64());
         Assert.Equal(9, File.ReadAllLines(csv).Length); // header + 8 positions
         Assert.StartsWith("<svg", File.ReadAllText(svg), StringComparison.Ordinal);
     }
