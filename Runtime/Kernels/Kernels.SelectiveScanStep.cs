@@ -233,10 +233,9 @@ public static partial class Kernels
                     ScanLanes<TState>(xs[ch + 5], dts[ch + 5], aRows + ((ch + 5) * TState.Count), bs, cs, sRows + ((ch + 5) * TState.Count)),
                     ScanLanes<TState>(xs[ch + 6], dts[ch + 6], aRows + ((ch + 6) * TState.Count), bs, cs, sRows + ((ch + 6) * TState.Count)),
                     ScanLanes<TState>(xs[ch + 7], dts[ch + 7], aRows + ((ch + 7) * TState.Count), bs, cs, sRows + ((ch + 7) * TState.Count)));
-                for (int k = 0; k < 8; k++)
-                {
-                    ys[ch + k] = (sums.GetElement(k) + (ds[ch + k] * xs[ch + k])) * SiluOperator.Invoke<SimdScalar, float>(zs[ch + k]);
-                }
+                // The eight channels' skip and gate at once: each lane the bits of the single-channel line below.
+                var y = sums + (Vector256.Load(ds + ch) * Vector256.Load(xs + ch));
+                (y * SiluOperator.Invoke<Simd256, Vector256<float>>(Vector256.Load(zs + ch))).Store(ys + ch);
             }
             for (; ch < channels; ch++)
             {

@@ -14,12 +14,20 @@ public static partial class Kernels
         MapGated<SigmoidOperator>(gate, x, destination);
     }
 
-    /// <summary><c>sigmoid(x) = 1 / (1 + exp(−x))</c>; tends to 1 for large x and to +0 for very negative x.</summary>
+    /// <summary>
+    /// <c>sigmoid(x) = 1 / (1 + exp(−x))</c>, computed from <c>t = exp(−|x|)</c> as <c>1 / (1 + t)</c> for <c>x ≥ 0</c> and
+    /// <c>t / (1 + t)</c> below, so the exponential never exceeds 1 and is <see cref="ISimd{TVector}.ExpNonPositive"/>; tends
+    /// to 1 for large x and to +0 for very negative x.
+    /// </summary>
     internal readonly struct SigmoidOperator : IUnaryOperator
     {
         public static TVector Invoke<TSimd, TVector>(TVector x)
             where TSimd : ISimd<TVector>
-            where TVector : struct =>
-            TSimd.Divide(TSimd.Create(1f), TSimd.Add(TSimd.Create(1f), TSimd.Exp(TSimd.Subtract(TSimd.Zero, x))));
+            where TVector : struct
+        {
+            TVector one = TSimd.Create(1f);
+            TVector t = TSimd.ExpNonPositive(TSimd.Subtract(TSimd.Zero, TSimd.Abs(x)));
+            return TSimd.Divide(TSimd.ConditionalSelect(TSimd.CompareGreaterThan(TSimd.Zero, x), t, one), TSimd.Add(one, t));
+        }
     }
 }

@@ -6,12 +6,16 @@ public static partial class Kernels
     /// <param name="x">The values to transform.</param>
     public static void Silu(Span<float> x) => Map<SiluOperator>(x, x);
 
-    /// <summary><c>silu(x) = x / (1 + exp(−x))</c>; tends to x for large x and to −0 for very negative x.</summary>
+    /// <summary>
+    /// <c>silu(x) = x / (1 + exp(−x))</c>, as <c>x·s</c> with <c>s = sigmoid(x)</c> from <c>t = exp(−|x|) ≤ 1</c>
+    /// (<see cref="SigmoidOperator"/>), so the exponential is <see cref="ISimd{TVector}.ExpNonPositive"/>; tends to x for large
+    /// x and to −0 for very negative x (below −87.3, where the true value is under 1e−35 in size).
+    /// </summary>
     internal readonly struct SiluOperator : IUnaryOperator
     {
         public static TVector Invoke<TSimd, TVector>(TVector x)
             where TSimd : ISimd<TVector>
             where TVector : struct =>
-            TSimd.Divide(x, TSimd.Add(TSimd.Create(1f), TSimd.Exp(TSimd.Subtract(TSimd.Zero, x))));
+            TSimd.Multiply(x, SigmoidOperator.Invoke<TSimd, TVector>(x));
     }
 }

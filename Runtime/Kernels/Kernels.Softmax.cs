@@ -11,7 +11,8 @@ public static partial class Kernels
     /// </summary>
     /// <param name="x">The logits; replaced by probabilities. Entries of −∞ (masked) become 0. An empty span is left alone.</param>
     /// <remarks>
-    /// Subtracting the maximum keeps every exponent ≤ 0, so nothing overflows. If every entry is −∞,
+    /// Subtracting the maximum keeps every exponent ≤ 0, so nothing overflows, and the exponential is
+    /// <see cref="ISimd{TVector}.ExpNonPositive"/>. If every entry is −∞,
     /// or any is NaN, the result is all NaN (as in PyTorch): the maximum is taken with the hardware's maximum, which may
     /// skip a NaN, but then that entry's exponential, and so the sum and every quotient, is NaN. Three passes over
     /// <paramref name="x"/>: the maximum, the exponentials with their sum, the division.
@@ -50,7 +51,7 @@ public static partial class Kernels
             Vector256<float> sums = default;
             for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)
             {
-                var e = Vector256.Exp(Vector256.LoadUnsafe(ref start, (nuint)i) - shift);
+                var e = Simd256.ExpNonPositive(Vector256.LoadUnsafe(ref start, (nuint)i) - shift);
                 e.StoreUnsafe(ref start, (nuint)i);
                 sums += e;
             }
@@ -58,7 +59,7 @@ public static partial class Kernels
         }
         for (; i < x.Length; i++)
         {
-            x[i] = MathF.Exp(x[i] - max);
+            x[i] = SimdScalar.ExpNonPositive(x[i] - max);
             sum += x[i];
         }
         TensorPrimitives.Divide(x, sum, x);

@@ -34,6 +34,16 @@ public sealed class QuantizedParityTests(ITestOutputHelper output)
         { "jamba-tiny-b", 0.2 },
     };
 
+    /// <summary>
+    /// Allowed |prefill − stepping| as a fraction of max(1, max |reference logit|). The float paths of a batch and of one token
+    /// differ in their last bits (products summed in another order), and an activation that sits on a step of the 8-bit
+    /// quantizer turns that into a whole step, which the recurrent state then carries forward. Whether it happens hangs on last
+    /// bits: q8_0 jamba-tiny-b measured 1.2e-2 from position 12 on under the tiered JIT and 2e-7 with every method optimized
+    /// (as Native AOT compiles it); q8_0 jamba-tiny-a under 1e-6 either way. A wrong block, scale or row in the batched products is
+    /// off by the size of the logits.
+    /// </summary>
+    private const double PrefillTolerance = 5e-2;
+
     /// <summary>The same sets with post-training ternary projections: no bound on the deviation (BitNet needs training for it), reported.</summary>
     public static TheoryData<string> TernarySets => new(["llama-gqa", "llama-tied", "stories260K", "mamba-tied", "mamba-untied", "jamba-tiny-a", "jamba-tiny-b"]);
 
@@ -48,7 +58,7 @@ public sealed class QuantizedParityTests(ITestOutputHelper output)
 
     /// <summary>
     /// The set's model with <paramref name="format"/> projections on both engines: specialized equal to generic at every position
-    /// (1e-5), prefill equal to stepping; the deviation from the float reference within <paramref name="relativeTolerance"/>
+    /// (1e-5), prefill within <see cref="PrefillTolerance"/> of stepping; the deviation from the float reference within <paramref name="relativeTolerance"/>
     /// × max(1, max |logit|) when one is given, and reported.
     /// </summary>
     private void Check(string name, ProjectionFormat format, double? relativeTolerance)
@@ -87,7 +97,7 @@ public sealed class QuantizedParityTests(ITestOutputHelper output)
         foreach (var model in new[] { generic, specialized })
         {
             model.Reset();
-            LogitAssert.Equal($"{what} prefill ({model.EngineName})", model.Prefill(set.Tokens, 0), stepLast, 1e-5 * scale);
+            LogitAssert.Equal($"{what} prefill ({model.EngineName})", model.Prefill(set.Tokens, 0), stepLast, PrefillTolerance * scale);
         }
     }
 }

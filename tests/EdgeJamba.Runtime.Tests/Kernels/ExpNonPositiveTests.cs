@@ -3,9 +3,10 @@ using System.Runtime.Intrinsics;
 namespace EdgeJamba.Runtime.Tests.KernelTests;
 
 /// <summary>
-/// The decay exponential of the selective scan (<c>ISimd.ExpNonPositive</c>) at 256 bits, against double-precision
-/// <see cref="Math.Exp(double)"/>: within 1.5 ulp over [−87.33, 0] (two million points, uniform and log-spaced toward 0), exactly
-/// 1 at ±0, 0 below −87.34 and at −∞, NaN for NaN.
+/// The exponential of a non-positive argument (<c>ISimd.ExpNonPositive</c>: the scan's decay, softmax, sigmoid, SiLU, softplus)
+/// at 256 bits, against double-precision <see cref="Math.Exp(double)"/>: within 1.5 ulp over [−87.33, 0] (two million points,
+/// uniform and log-spaced toward 0), exactly 1 at ±0, 0 below −87.34 and at −∞, NaN for NaN; and the same bits for single
+/// floats and at every hardware vector width, so a vector's scalar tail and a split between threads change no result.
 /// </summary>
 public class ExpNonPositiveTests
 {
@@ -43,5 +44,23 @@ public class ExpNonPositiveTests
     {
         Assert.Equal(1f, Simd256.ExpNonPositive(Vector256.Create(-0f)).GetElement(0));
         Assert.True(float.IsNaN(Simd256.ExpNonPositive(Vector256.Create(float.NaN)).GetElement(5)));
+    }
+
+    [SkippableFact]
+    public void Exp_has_the_same_bits_for_single_floats_and_at_every_width()
+    {
+        Skip.IfNot(SimdMath.UseExpPolynomial, "without fused multiply-add in hardware each width uses its own Exp");
+        var random = new Random(11);
+        for (int i = 0; i < 200_000; i++)
+        {
+            float x = i % 2 == 0 ? (float)(-random.NextDouble() * 90) : -(float)Math.Pow(10, -random.NextDouble() * 12);
+            int scalar = BitConverter.SingleToInt32Bits(SimdScalar.ExpNonPositive(x));
+            Assert.Equal(scalar, BitConverter.SingleToInt32Bits(Simd256.ExpNonPositive(Vector256.Create(x)).GetElement(i % 8)));
+            Assert.Equal(scalar, BitConverter.SingleToInt32Bits(Simd128.ExpNonPositive(Vector128.Create(x)).GetElement(i % 4)));
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Assert.Equal(scalar, BitConverter.SingleToInt32Bits(Simd512.ExpNonPositive(Vector512.Create(x)).GetElement(i % 16)));
+            }
+        }
     }
 }
