@@ -246,7 +246,8 @@ public static partial class Kernels
     /// multiply-adds, one over the even positions and one over the odd, each in order from 0, then even + odd: two chains
     /// in flight hide half the multiply-add latency that a single chain per element waits for (a head of up to four vectors
     /// has too few elements to hide it otherwise). The columns go four vectors at a time with the sums held in registers
-    /// through all positions (then one vector, then one float), so nothing round-trips memory per position.
+    /// through all positions (then one vector, then one float), so nothing round-trips memory per position. A head of
+    /// exactly one vector (eight floats at 256 bits) walks the positions by reference, four per pass.
     /// </summary>
     private static void WeightedSum<TSimd, TVector>(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, int stride, Span<float> destination)
         where TSimd : ISimd<TVector>
@@ -257,6 +258,11 @@ public static partial class Kernels
         ref float ds = ref MemoryMarshal.GetReference(destination);
         nuint columns = (nuint)destination.Length, count = (nuint)TSimd.Count, step = (nuint)stride;
         int length = weights.Length;
+        if (columns == count)
+        {
+            TSimd.Store(WeightedSumOfOneVector<TSimd, TVector>(ref vs, ref ws, step, length), ref ds, 0);
+            return;
+        }
         nuint d = 0;
         for (; d + (4 * count) <= columns; d += 4 * count)
         {
@@ -311,5 +317,41 @@ public static partial class Kernels
         {
             WeightedSum<SimdScalar, float>(values[(int)d..], weights, stride, destination[(int)d..]);
         }
+    }
+
+    /// <summary>
+    /// <see cref="WeightedSum{TSimd, TVector}"/> of a head of one vector: the same two chains (even and odd positions, each in
+    /// order), with the value and weight references advanced four positions per pass instead of indexed.
+    /// </summary>
+    private static TVector WeightedSumOfOneVector<TSimd, TVector>(ref float values, ref float weights, nuint step, int length)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        TVector even = TSimd.Zero, odd = TSimd.Zero;
+        int t = 0;
+        for (; t + 4 <= length; t += 4)
+        {
+            even = TSimd.MultiplyAdd(TSimd.Load(ref values, 0), TSimd.Create(weights), even);
+            odd = TSimd.MultiplyAdd(TSimd.Load(ref values, step), TSimd.Create(Unsafe.Add(ref weights, 1)), odd);
+            even = TSimd.MultiplyAdd(TSimd.Load(ref values, 2 * step), TSimd.Create(Unsafe.Add(ref weights, 2)), even);
+            odd = TSimd.MultiplyAdd(TSimd.Load(ref values, 3 * step), TSimd.Create(Unsafe.Add(ref weights, 3)), odd);
+            values = ref Unsafe.Add(ref values, 4 * step);
+            weights = ref Unsafe.Add(ref weights, 4);
+        }
+        for (; t < length; t++)
+        {
+            var value = TSimd.Load(ref values, 0);
+            if ((t & 1) == 0)
+            {
+                even = TSimd.MultiplyAdd(value, TSimd.Create(weights), even);
+            }
+            else
+            {
+                odd = TSimd.MultiplyAdd(value, TSimd.Create(weights), odd);
+            }
+            values = ref Unsafe.Add(ref values, step);
+            weights = ref Unsafe.Add(ref weights, 1);
+        }
+        return TSimd.Add(even, odd);
     }
 }

@@ -34,10 +34,9 @@ public static partial class Kernels
             {
                 maxes = Vector256.MaxNative(maxes, Vector256.LoadUnsafe(ref start, (nuint)i));
             }
-            for (int lane = 0; lane < Vector256<float>.Count; lane++)
-            {
-                max = MathF.Max(max, maxes[lane]);
-            }
+            var half = Vector128.MaxNative(maxes.GetLower(), maxes.GetUpper());
+            half = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+            max = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2))).ToScalar();
         }
         for (; i < x.Length; i++)
         {
