@@ -255,7 +255,9 @@ public sealed partial class HostileCliTests(AotBinary binary)
     public async Task Sigint_FlushesWhatWasGenerated_AndExitsWith130()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "signals are sent with libc kill");
-        var info = StartInfo("--model", DefaultModel(), "-n", "100000", "--ctx", "65536", "--seed", "1", "--stats");
+        // A context of 16384 positions takes the default model seconds to fill: long enough to be interrupted, short enough
+        // that a lost signal fails the test without holding the run for minutes.
+        var info = StartInfo("--model", DefaultModel(), "-n", "100000", "--ctx", "16384", "--seed", "1", "--stats");
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardInput.Write("Hello");
