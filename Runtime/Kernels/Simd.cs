@@ -51,7 +51,7 @@ internal interface ISimd<TVector>
     /// <c>exp(x)</c> for <c>x ≤ 0</c> (a decay exponent, a softmax entry less its maximum, <c>−|x|</c> in a sigmoid): 0 below
     /// −87.33 (where the result would leave the normal range), NaN for NaN. Where the hardware has fused multiply-add
     /// (<see cref="SimdMath.UseExpPolynomial"/>) it is <see cref="SimdMath.ExpNonPositive{TSimd, TVector}"/>, a float
-    /// polynomial within 2 ulp that gives the same bits at every width and for single floats, so a vector's tail and the
+    /// polynomial within 1.3 ulp that gives the same bits at every width and for single floats, so a vector's tail and the
     /// split of a span between threads change nothing; elsewhere <see cref="Exp"/>.
     /// </summary>
     static abstract TVector ExpNonPositive(TVector x);
