@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeJamba.Runtime;
 
@@ -109,21 +110,26 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// <see cref="CausalConv1dStep"/> for K = 4: a channel's state row is one 128-bit vector, shifted by a shuffle with the new
+    /// input put in its last lane, and its four products are summed in order, <c>((k0·s0 + k1·s1) + k2·s2) + k3·s3</c>, then the bias.
+    /// </summary>
     private static void CausalConv1dStep4(ReadOnlySpan<float> x, Span<float> convState, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> destination)
     {
         ref float state = ref MemoryMarshal.GetReference(convState);
         ref float w = ref MemoryMarshal.GetReference(weight);
-        for (int c = 0; c < x.Length; c++)
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float bs = ref MemoryMarshal.GetReference(bias);
+        ref float ds = ref MemoryMarshal.GetReference(destination);
+        bool hasBias = !bias.IsEmpty;
+        for (nuint c = 0; c < (nuint)x.Length; c++)
         {
             ref float s = ref Unsafe.Add(ref state, 4 * c);
-            ref float k = ref Unsafe.Add(ref w, 4 * c);
-            float s0 = Unsafe.Add(ref s, 1), s1 = Unsafe.Add(ref s, 2), s2 = Unsafe.Add(ref s, 3), s3 = x[c];
-            s = s0;
-            Unsafe.Add(ref s, 1) = s1;
-            Unsafe.Add(ref s, 2) = s2;
-            Unsafe.Add(ref s, 3) = s3;
-            float sum = (k * s0) + (Unsafe.Add(ref k, 1) * s1) + (Unsafe.Add(ref k, 2) * s2) + (Unsafe.Add(ref k, 3) * s3);
-            destination[c] = bias.IsEmpty ? sum : sum + bias[c];
+            var window = Vector128.Shuffle(Vector128.LoadUnsafe(ref s), Vector128.Create(1, 2, 3, 3)).WithElement(3, Unsafe.Add(ref xs, c));
+            window.StoreUnsafe(ref s);
+            var p = Vector128.LoadUnsafe(ref w, 4 * c) * window;
+            float sum = ((p.GetElement(0) + p.GetElement(1)) + p.GetElement(2)) + p.GetElement(3);
+            Unsafe.Add(ref ds, c) = hasBias ? sum + Unsafe.Add(ref bs, c) : sum;
         }
     }
 

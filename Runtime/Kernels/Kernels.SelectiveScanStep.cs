@@ -212,53 +212,93 @@ public static partial class Kernels
         where TState : IColumnCount =>
         TState.Count % Vector256<float>.Count == 0 && Avx2.IsSupported && Fma.IsSupported && !Vector512.IsHardwareAccelerated;
 
-    /// <summary><see cref="SelectiveScanStep{TState}"/> with AVX where <see cref="UsesFixedStateSize{TState}"/>; lengths unchecked.</summary>
+    /// <summary>
+    /// <see cref="SelectiveScanStep{TState}"/> with AVX where <see cref="UsesFixedStateSize{TState}"/>; lengths unchecked. Eight
+    /// channels at a time, in two passes: first their decays <c>exp(dt·a)</c>, one loop over their <c>8·N</c> contiguous elements
+    /// of <c>a</c> that keeps the exponential's constants in registers; then their state rows, each a fixed number of vectors, with
+    /// one reduction for the eight (<see cref="SumsOfEightAvx"/>, each pair added as soon as it is formed). Every element goes
+    /// through the operations of <see cref="ScanRow{TSimd, TVector}"/> in its order.
+    /// </summary>
+    [SkipLocalsInit] // the decays are written before they are read
     internal static unsafe void SelectiveScanStepAvx<TState>(
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
         ReadOnlySpan<float> d, ReadOnlySpan<float> z, Span<float> state, Span<float> destination)
         where TState : IColumnCount
     {
         int channels = x.Length;
+        float* decays = stackalloc float[8 * TState.Count];
         fixed (float* xs = x, dts = dt, aRows = a, bs = b, cs = c, ds = d, zs = z, sRows = state, ys = destination)
         {
             int ch = 0;
             for (; ch + 8 <= channels; ch += 8)
             {
-                var sums = SumsOfEightAvx(
-                    ScanLanes<TState>(xs[ch], dts[ch], aRows + (ch * TState.Count), bs, cs, sRows + (ch * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 1], dts[ch + 1], aRows + ((ch + 1) * TState.Count), bs, cs, sRows + ((ch + 1) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 2], dts[ch + 2], aRows + ((ch + 2) * TState.Count), bs, cs, sRows + ((ch + 2) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 3], dts[ch + 3], aRows + ((ch + 3) * TState.Count), bs, cs, sRows + ((ch + 3) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 4], dts[ch + 4], aRows + ((ch + 4) * TState.Count), bs, cs, sRows + ((ch + 4) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 5], dts[ch + 5], aRows + ((ch + 5) * TState.Count), bs, cs, sRows + ((ch + 5) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 6], dts[ch + 6], aRows + ((ch + 6) * TState.Count), bs, cs, sRows + ((ch + 6) * TState.Count)),
-                    ScanLanes<TState>(xs[ch + 7], dts[ch + 7], aRows + ((ch + 7) * TState.Count), bs, cs, sRows + ((ch + 7) * TState.Count)));
+                float* aRow = aRows + (ch * TState.Count), sRow = sRows + (ch * TState.Count);
+                for (int j = 0; j < 8; j++)
+                {
+                    Decays<TState>(dts[ch + j], aRow + (j * TState.Count), decays + (j * TState.Count));
+                }
+                var h01 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch], dts[ch], decays, bs, cs, sRow),
+                    UpdateLanes<TState>(xs[ch + 1], dts[ch + 1], decays + TState.Count, bs, cs, sRow + TState.Count));
+                var h23 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 2], dts[ch + 2], decays + (2 * TState.Count), bs, cs, sRow + (2 * TState.Count)),
+                    UpdateLanes<TState>(xs[ch + 3], dts[ch + 3], decays + (3 * TState.Count), bs, cs, sRow + (3 * TState.Count)));
+                var h0123 = Avx.HorizontalAdd(h01, h23);
+                var h45 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 4], dts[ch + 4], decays + (4 * TState.Count), bs, cs, sRow + (4 * TState.Count)),
+                    UpdateLanes<TState>(xs[ch + 5], dts[ch + 5], decays + (5 * TState.Count), bs, cs, sRow + (5 * TState.Count)));
+                var h67 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 6], dts[ch + 6], decays + (6 * TState.Count), bs, cs, sRow + (6 * TState.Count)),
+                    UpdateLanes<TState>(xs[ch + 7], dts[ch + 7], decays + (7 * TState.Count), bs, cs, sRow + (7 * TState.Count)));
+                var h4567 = Avx.HorizontalAdd(h45, h67);
+                var sums = Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
                 // The eight channels' skip and gate at once: each lane the bits of the single-channel line below.
                 var y = sums + (Vector256.Load(ds + ch) * Vector256.Load(xs + ch));
                 (y * SiluOperator.Invoke<Simd256, Vector256<float>>(Vector256.Load(zs + ch))).Store(ys + ch);
             }
             for (; ch < channels; ch++)
             {
-                float y = Vector256.Sum(ScanLanes<TState>(xs[ch], dts[ch], aRows + (ch * TState.Count), bs, cs, sRows + (ch * TState.Count)));
+                Decays<TState>(dts[ch], aRows + (ch * TState.Count), decays);
+                float y = Vector256.Sum(UpdateLanes<TState>(xs[ch], dts[ch], decays, bs, cs, sRows + (ch * TState.Count)));
                 ys[ch] = (y + (ds[ch] * xs[ch])) * SiluOperator.Invoke<SimdScalar, float>(zs[ch]);
             }
         }
     }
 
     /// <summary>
-    /// <see cref="ScanRow{TSimd, TVector}"/> at 256 bits for a row of <typeparamref name="TState"/> (whole vectors): updates the
-    /// state row and returns the lanes of <c>Σ_n s[n]·c[n]</c>, before their sum.
+    /// The first pass of <see cref="SelectiveScanStepAvx{TState}"/> for one channel: <c>decay[n] = exp(dt·a[n])</c> over its
+    /// <typeparamref name="TState"/> elements, the first two vectors without a loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> ScanLanes<TState>(float x, float dt, float* a, float* b, float* c, float* s)
+    private static unsafe void Decays<TState>(float dt, float* a, float* decay)
+        where TState : IColumnCount
+    {
+        var dtv = Vector256.Create(dt);
+        Simd256.ExpNonPositive(Simd256.Multiply(dtv, Vector256.Load(a))).Store(decay);
+        if (TState.Count >= 16)
+        {
+            Simd256.ExpNonPositive(Simd256.Multiply(dtv, Vector256.Load(a + 8))).Store(decay + 8);
+        }
+        for (nuint i = 16; i < (nuint)TState.Count; i += 8)
+        {
+            Simd256.ExpNonPositive(Simd256.Multiply(dtv, Vector256.Load(a + i))).Store(decay + i);
+        }
+    }
+
+    /// <summary>
+    /// The second pass of <see cref="SelectiveScanStepAvx{TState}"/> for one channel's state row of <typeparamref name="TState"/>
+    /// (whole vectors), given its <paramref name="decay"/> row: <c>s = decay·s + (dt·b)·x</c>, and the lanes of <c>Σ_n s[n]·c[n]</c>
+    /// before their sum, as <see cref="ScanRow{TSimd, TVector}"/> forms them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> UpdateLanes<TState>(float x, float dt, float* decay, float* b, float* c, float* s)
         where TState : IColumnCount
     {
         Vector256<float> dtv = Vector256.Create(dt), xv = Vector256.Create(x), y = Vector256<float>.Zero;
         for (nuint i = 0; i < (nuint)TState.Count; i += 8)
         {
-            var decay = Simd256.ExpNonPositive(Simd256.Multiply(dtv, Vector256.Load(a + i)));
             var input = Simd256.Multiply(Simd256.Multiply(dtv, Vector256.Load(b + i)), xv);
-            var next = Simd256.MultiplyAdd(decay, Vector256.Load(s + i), input);
+            var next = Simd256.MultiplyAdd(Vector256.Load(decay + i), Vector256.Load(s + i), input);
             next.Store(s + i);
             y = Simd256.MultiplyAdd(next, Vector256.Load(c + i), y);
         }

@@ -132,7 +132,7 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> PowerOfTwo(Vector512<float> n) =>
-        Vector512.ShiftLeft((n + Vector512.Create(SimdMath.IntegerMagic)).AsInt32() + Vector512.Create(SimdMath.ExponentRebase), 23).AsSingle();
+        Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Log(Vector512<float> x) => Vector512.Log(x);
@@ -201,7 +201,7 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> PowerOfTwo(Vector256<float> n) =>
-        Vector256.ShiftLeft((n + Vector256.Create(SimdMath.IntegerMagic)).AsInt32() + Vector256.Create(SimdMath.ExponentRebase), 23).AsSingle();
+        Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log(Vector256<float> x) => Vector256.Log(x);
@@ -270,7 +270,7 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> PowerOfTwo(Vector128<float> n) =>
-        Vector128.ShiftLeft((n + Vector128.Create(SimdMath.IntegerMagic)).AsInt32() + Vector128.Create(SimdMath.ExponentRebase), 23).AsSingle();
+        Vector128.ShiftLeft(Vector128.ConvertToInt32Native(n) + Vector128.Create(127), 23).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Log(Vector128<float> x) => Vector128.Log(x);
@@ -342,7 +342,7 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float PowerOfTwo(float n) =>
-        BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(n + SimdMath.IntegerMagic) + SimdMath.ExponentRebase) << 23);
+        BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Log(float x) => MathF.Log(x);
@@ -365,12 +365,6 @@ internal readonly struct SimdScalar : ISimd<float>
 /// <summary>Functions written once over <see cref="ISimd{TVector}"/>, the same bits at every width.</summary>
 internal static class SimdMath
 {
-    /// <summary>1.5·2^23: adding it to an integral float below 2^22 in size leaves that integer in the low mantissa bits.</summary>
-    public const float IntegerMagic = 12582912f;
-
-    /// <summary>Takes the bits of <c>n + </c><see cref="IntegerMagic"/> to <c>n + 127</c>, the biased exponent of <c>2^n</c>.</summary>
-    public const int ExponentRebase = 127 - 0x4B400000;
-
     /// <summary>
     /// Whether <see cref="ISimd{TVector}.ExpNonPositive"/> is the polynomial: where multiply-add is fused in hardware (it
     /// would be slow in software).

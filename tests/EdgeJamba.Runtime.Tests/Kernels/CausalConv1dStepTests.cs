@@ -69,6 +69,36 @@ public class CausalConv1dStepTests
         Assert.Equal(state1, state2);
     }
 
+    /// <summary>
+    /// K = 4 sums each channel's products in the order its documentation gives, <c>((k0·s0 + k1·s1) + k2·s2) + k3·s3</c>, then
+    /// adds the bias: every output has the bits of that sum written out in single floats, and the state the last four inputs.
+    /// </summary>
+    [Fact]
+    public void CausalConv1dStep_Width4_HasTheBitsOfTheOrderedSum()
+    {
+        var random = new Random(76);
+        foreach (int channels in new[] { 1, 3, 8, 37 })
+        {
+            foreach (bool withBias in new[] { true, false })
+            {
+                float[] weight = Uniform(random, channels * 4), bias = withBias ? Uniform(random, channels) : [];
+                float[] state = Uniform(random, channels * 4), x = Uniform(random, channels, 2f), destination = new float[channels];
+                float[] before = (float[])state.Clone();
+                Kernels.CausalConv1dStep(x, state, weight, bias, destination);
+                for (int c = 0; c < channels; c++)
+                {
+                    float s0 = before[(4 * c) + 1], s1 = before[(4 * c) + 2], s2 = before[(4 * c) + 3], s3 = x[c];
+                    float p0 = weight[4 * c] * s0, p1 = weight[(4 * c) + 1] * s1, p2 = weight[(4 * c) + 2] * s2, p3 = weight[(4 * c) + 3] * s3;
+                    float sum = ((p0 + p1) + p2) + p3;
+                    float expected = withBias ? sum + bias[c] : sum;
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(destination[c]),
+                        $"C={channels}, bias={withBias}, c={c}: {destination[c]} vs {expected}");
+                    Assert.Equal([s0, s1, s2, s3], state.AsSpan(4 * c, 4).ToArray());
+                }
+            }
+        }
+    }
+
     [Fact]
     public void CausalConv1dStep_BadArguments_Throw()
     {
