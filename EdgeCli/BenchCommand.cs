@@ -16,6 +16,9 @@ namespace EdgeJamba.Cli;
 /// prompt-processing and decode speed on this machine, median and range over repeats; the decode latency of every
 /// position (flat for recurrent layers, growing for attention) as CSV and an SVG plot; and a streaming-read probe
 /// of the memory bandwidth, against which the decode is put as a share of its roofline.
+/// With <c>--compare-engines</c>, the specialized code and the generic engine run the same mapped weights in one
+/// process, round after round in alternating order, and the speed-up is given per round (median and range): a
+/// comparison that separate runs on a shared machine blur.
 /// </summary>
 internal static class BenchCommand
 {
@@ -54,6 +57,10 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
         var csv = new Option<string?>("--csv") { Description = "Write the decode latency per position (median over repeats) as CSV" };
         var svg = new Option<string?>("--svg") { Description = "Plot the decode latency per position as SVG" };
+        var compare = new Option<bool>("--compare-engines")
+        {
+            Description = "Run the specialized code and the generic engine on the same weights in one process, interleaved, and report the speed-up of each round",
+        };
         var engine = Cli.EngineOption();
         var context = Cli.ContextOption();
         var threads = Cli.ThreadsOption();
@@ -63,7 +70,7 @@ internal static class BenchCommand
         }
         var command = new Command("bench", "Measure prefill and decode speed (tokens/s, median and range over repeats) and memory bandwidth")
         {
-            model, random, dtype, quant, prompt, generate, repeat, engine, context, threads, json, csv, svg,
+            model, random, dtype, quant, prompt, generate, repeat, engine, context, threads, json, csv, svg, compare,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -76,6 +83,15 @@ internal static class BenchCommand
             if (shape is null && (format != "f32" || parse.GetValue(dtype) != "f32"))
             {
                 throw new UsageException("bench: --dtype and --quant choose the storage of --random weights; a --model folder is measured as it is stored");
+            }
+            bool compareEngines = parse.GetValue(compare);
+            if (compareEngines && parse.GetValue(engine) != EngineChoice.Auto)
+            {
+                throw new UsageException("bench: --compare-engines runs both engines; drop --engine");
+            }
+            if (compareEngines && (parse.GetValue(csv) is not null || parse.GetValue(svg) is not null))
+            {
+                throw new UsageException("bench: the latency CSV and plot are of one engine; drop --compare-engines, or --csv and --svg");
             }
             // The random weights (up to half a gigabyte) live in a temporary folder only until they are loaded: the folder is
             // removed as soon as the model has mapped its files, and by a Ctrl+C or SIGTERM that comes before.
@@ -96,11 +112,27 @@ internal static class BenchCommand
                     });
                     directory = temporary;
                 }
-                using var loaded = Cli.Load(directory, parse.GetValue(engine), parse.GetValue(context), parse.GetValue(threads));
+                using var loaded = Cli.Load(directory, compareEngines ? EngineChoice.Specialized : parse.GetValue(engine), parse.GetValue(context),
+                    parse.GetValue(threads));
                 DeleteFolder(temporary); // mapped files stay readable until the model is closed
                 var settings = new Settings(parse.GetValue(prompt), parse.GetValue(generate), parse.GetValue(repeat));
-                var result = Measure(loaded, settings);
                 string name = shape ?? loaded.Files.Name;
+                if (compareEngines)
+                {
+                    using var generic = new GenericModel(loaded.Layout, loaded.Checkpoint);
+                    generic.SetThreads(loaded.Model.Threads);
+                    var comparison = Compare(loaded, generic, settings);
+                    if (parse.GetValue(json))
+                    {
+                        WriteJson(comparison, settings, name, loaded);
+                    }
+                    else
+                    {
+                        WriteText(comparison, settings, name, loaded);
+                    }
+                    return Cli.Ok;
+                }
+                var result = Measure(loaded, settings);
                 if (parse.GetValue(csv) is { } csvPath)
                 {
                     AtomicFile.Write(csvPath, stream => stream.Write(Encoding.UTF8.GetBytes(Csv(result, settings))));
@@ -159,48 +191,97 @@ internal static class BenchCommand
     private static Result Measure(LoadedModel loaded, Settings s)
     {
         var m = loaded.Model;
+        int[] tokens = PromptTokens(loaded, s);
+        var prefill = new List<double>();
+        var decode = new List<double>();
+        var perToken = new double[s.Repeat][];
+        for (int run = 0; run <= s.Repeat; run++) // run 0 warms up (JIT-free under AOT, but caches and page faults)
+        {
+            double[] latency = new double[s.Generate];
+            var (prefillSpeed, decodeSpeed) = RunOnce(m, tokens, s, latency);
+            if (run > 0)
+            {
+                prefill.Add(prefillSpeed);
+                decode.Add(decodeSpeed);
+                perToken[run - 1] = latency;
+            }
+        }
+        var latencyMs = new double[s.Generate];
+        for (int i = 0; i < s.Generate; i++)
+        {
+            latencyMs[i] = Median([.. perToken.Select(run => run[i])]);
+        }
+        long weightBytes = loaded.Checkpoint.Files.Sum(f => f.Length);
+        long bytesPerToken = DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint);
+        int probeBytes = (int)Math.Clamp(bytesPerToken, MinProbeBytes, MaxProbeBytes);
+        return new Result(prefill, decode, latencyMs, m.Workers.MeasureReadBandwidth(probeBytes), probeBytes, weightBytes, bytesPerToken);
+    }
+
+    /// <summary>The prompt: <see cref="Settings.Prompt"/> tokens drawn from a fixed seed, the same for every run and engine.</summary>
+    private static int[] PromptTokens(LoadedModel loaded, Settings s)
+    {
         if (s.Prompt + s.Generate > loaded.Layout.MaxContext)
         {
             throw new EdgeJambaException($"--prompt-tokens + --gen-tokens ({s.Prompt + s.Generate}) exceed the context of {loaded.Layout.MaxContext}; lower them or raise --ctx");
         }
         var random = new Random(1234);
-        var tokens = Enumerable.Range(0, s.Prompt).Select(_ => random.Next(loaded.Layout.VocabSize)).ToArray();
-        var prefill = new List<double>();
-        var decode = new List<double>();
-        var perToken = new double[s.Repeat, s.Generate];
-        for (int run = 0; run <= s.Repeat; run++) // run 0 warms up (JIT-free under AOT, but caches and page faults)
-        {
-            m.Reset();
-            long start = Stopwatch.GetTimestamp();
-            var logits = m.Prefill(tokens, 0);
-            double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            int next = Kernels.ArgMax(logits);
-            long decodeStart = Stopwatch.GetTimestamp();
-            for (int i = 0; i < s.Generate; i++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                next = Kernels.ArgMax(m.Forward(next, s.Prompt + i));
-                if (run > 0)
-                {
-                    perToken[run - 1, i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                }
-            }
-            double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
-            if (run > 0)
-            {
-                prefill.Add(s.Prompt / prefillSeconds);
-                decode.Add(s.Generate / decodeSeconds);
-            }
-        }
-        var latency = new double[s.Generate];
+        return [.. Enumerable.Range(0, s.Prompt).Select(_ => random.Next(loaded.Layout.VocabSize))];
+    }
+
+    /// <summary>
+    /// One run from an empty state: the prompt prefilled, then <see cref="Settings.Generate"/> greedy tokens decoded, each
+    /// one's time written to <paramref name="latencyMs"/>; returns the prefill and decode tokens/s.
+    /// </summary>
+    private static (double Prefill, double Decode) RunOnce(LanguageModel m, int[] tokens, Settings s, double[] latencyMs)
+    {
+        m.Reset();
+        long start = Stopwatch.GetTimestamp();
+        var logits = m.Prefill(tokens, 0);
+        double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        int next = Kernels.ArgMax(logits);
+        long decodeStart = Stopwatch.GetTimestamp();
         for (int i = 0; i < s.Generate; i++)
         {
-            latency[i] = Median([.. Enumerable.Range(0, s.Repeat).Select(r => perToken[r, i])]);
+            long t0 = Stopwatch.GetTimestamp();
+            next = Kernels.ArgMax(m.Forward(next, s.Prompt + i));
+            latencyMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
-        long weightBytes = loaded.Checkpoint.Files.Sum(f => f.Length);
-        long bytesPerToken = DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint);
-        int probeBytes = (int)Math.Clamp(bytesPerToken, MinProbeBytes, MaxProbeBytes);
-        return new Result(prefill, decode, latency, m.Workers.MeasureReadBandwidth(probeBytes), probeBytes, weightBytes, bytesPerToken);
+        double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
+        return (s.Prompt / prefillSeconds, s.Generate / decodeSeconds);
+    }
+
+    /// <summary>Tokens/s of each engine and the specialized over generic ratio, one entry per round.</summary>
+    private sealed record Comparison(List<double> GenericPrefill, List<double> GenericDecode, List<double> SpecializedPrefill, List<double> SpecializedDecode)
+    {
+        public List<double> PrefillSpeedup => [.. SpecializedPrefill.Zip(GenericPrefill, (a, b) => a / b)];
+
+        public List<double> DecodeSpeedup => [.. SpecializedDecode.Zip(GenericDecode, (a, b) => a / b)];
+    }
+
+    /// <summary>
+    /// <see cref="Settings.Repeat"/> rounds after one warm-up round; in each, both engines make the same run, generic first in
+    /// even rounds and specialized first in odd ones, so a drift of the machine's speed falls on both alike.
+    /// </summary>
+    private static Comparison Compare(LoadedModel loaded, LanguageModel generic, Settings s)
+    {
+        int[] tokens = PromptTokens(loaded, s);
+        double[] latency = new double[s.Generate];
+        var c = new Comparison([], [], [], []);
+        for (int round = 0; round <= s.Repeat; round++)
+        {
+            bool genericFirst = round % 2 == 0;
+            var first = RunOnce(genericFirst ? generic : loaded.Model, tokens, s, latency);
+            var second = RunOnce(genericFirst ? loaded.Model : generic, tokens, s, latency);
+            if (round > 0)
+            {
+                var (g, sp) = genericFirst ? (first, second) : (second, first);
+                c.GenericPrefill.Add(g.Prefill);
+                c.GenericDecode.Add(g.Decode);
+                c.SpecializedPrefill.Add(sp.Prefill);
+                c.SpecializedDecode.Add(sp.Decode);
+            }
+        }
+        return c;
     }
 
     /// <summary>
@@ -257,6 +338,41 @@ internal static class BenchCommand
             $"memory: streaming read of {r.ProbeBytes / 1e6:F1} MB at {r.BandwidthGBs:F1} GB/s; decode reads {r.BytesPerToken / 1e6:F1} MB/token, roofline {Format(roofline)} tok/s; decode at {100 * Median(r.Decode) / roofline:F0}% of it"));
     }
 
+    private static void WriteText(Comparison c, Settings s, string name, LoadedModel loaded)
+    {
+        var o = Console.Out;
+        int threads = loaded.Model.Threads;
+        o.WriteLine(Invariant($"model: {name} ({loaded.Layout.Layers.Count} layers, {threads} thread{(threads == 1 ? "" : "s")}, weights {loaded.Checkpoint.Files.Sum(f => f.Length) / 1e6:F1} MB): specialized against generic, {s.Repeat} interleaved rounds"));
+        o.WriteLine(Invariant($"prefill {s.Prompt,5} tokens: generic {Summary(c.GenericPrefill)}, specialized {Summary(c.SpecializedPrefill)} tok/s; speed-up {Ratio(c.PrefillSpeedup)}"));
+        o.WriteLine(Invariant($"decode  {s.Generate,5} tokens: generic {Summary(c.GenericDecode)}, specialized {Summary(c.SpecializedDecode)} tok/s; speed-up {Ratio(c.DecodeSpeedup)}"));
+    }
+
+    private static void WriteJson(Comparison c, Settings s, string name, LoadedModel loaded)
+    {
+        using var stream = Console.OpenStandardOutput();
+        using (var j = new Utf8JsonWriter(stream))
+        {
+            j.WriteStartObject();
+            j.WriteString("model", name);
+            j.WriteNumber("threads", loaded.Model.Threads);
+            j.WriteNumber("weight_bytes", loaded.Checkpoint.Files.Sum(f => f.Length));
+            j.WriteNumber("prompt_tokens", s.Prompt);
+            j.WriteNumber("gen_tokens", s.Generate);
+            j.WriteNumber("repeats", s.Repeat);
+            foreach (var (engine, prefill, decode) in new[] { ("generic", c.GenericPrefill, c.GenericDecode), ("specialized", c.SpecializedPrefill, c.SpecializedDecode) })
+            {
+                j.WriteStartObject(engine);
+                Stat(j, "prefill_tokens_per_s", prefill);
+                Stat(j, "decode_tokens_per_s", decode);
+                j.WriteEndObject();
+            }
+            Stat(j, "prefill_speedup", c.PrefillSpeedup, 3);
+            Stat(j, "decode_speedup", c.DecodeSpeedup, 3);
+            j.WriteEndObject();
+        }
+        Console.Out.WriteLine();
+    }
+
     private static void WriteJson(Result r, Settings s, string name, LanguageModel m)
     {
         using var stream = Console.OpenStandardOutput();
@@ -286,11 +402,11 @@ internal static class BenchCommand
     }
 
     /// <summary><c>name</c> (the median), <c>name_min</c>, <c>name_max</c>.</summary>
-    private static void Stat(Utf8JsonWriter j, string name, List<double> values)
+    private static void Stat(Utf8JsonWriter j, string name, List<double> values, int digits = 2)
     {
-        j.WriteNumber(name, Math.Round(Median(values), 2));
-        j.WriteNumber(name + "_min", Math.Round(values.Min(), 2));
-        j.WriteNumber(name + "_max", Math.Round(values.Max(), 2));
+        j.WriteNumber(name, Math.Round(Median(values), digits));
+        j.WriteNumber(name + "_min", Math.Round(values.Min(), digits));
+        j.WriteNumber(name + "_max", Math.Round(values.Max(), digits));
     }
 
     private static string Csv(Result r, Settings s)
@@ -337,6 +453,10 @@ internal static class BenchCommand
 
     /// <summary>"median (min..max)" over the repeats.</summary>
     private static string Summary(List<double> values) => Invariant($"{Format(Median(values))} ({Format(values.Min())}..{Format(values.Max())})");
+
+    /// <summary>"median× (min..max× per round)".</summary>
+    private static string Ratio(List<double> values) =>
+        Invariant($"{Median(values):F2}x ({values.Min():F2}..{values.Max():F2}x per round)");
 
     private static double Median(IReadOnlyCollection<double> values)
     {

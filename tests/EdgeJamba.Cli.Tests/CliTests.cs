@@ -179,6 +179,75 @@ public sealed class CliTests(AotBinary binary)
     }
 
     /// <summary>
+    /// <c>--compare-engines</c> runs both engines on the embedded model's weights, round after round: each engine's speeds and
+    /// the specialized over generic ratio of each round, summarized. A round's ratio lies between the slowest specialized run
+    /// over the fastest generic one and the fastest specialized over the slowest generic, which bounds the reported range.
+    /// </summary>
+    [Fact]
+    public void Bench_CompareEngines_ReportsBothEnginesAndTheSpeedUpOfEachRound()
+    {
+        var run = binary.Run(null, "bench", "--compare-engines", "-p", "4", "-n", "16", "-r", "3", "--threads", "1", "--json");
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        using var json = JsonDocument.Parse(run.StdOut);
+        var root = json.RootElement;
+        Assert.Equal(3, root.GetProperty("repeats").GetInt32());
+        Assert.Equal(1, root.GetProperty("threads").GetInt32());
+        foreach (string kind in new[] { "prefill", "decode" })
+        {
+            var generic = root.GetProperty("generic");
+            var specialized = root.GetProperty("specialized");
+            double Speed(JsonElement engine, string suffix) => engine.GetProperty(kind + "_tokens_per_s" + suffix).GetDouble();
+            Assert.True(Speed(generic, "_min") > 0 && Speed(specialized, "_min") > 0, kind);
+            Assert.InRange(Speed(generic, ""), Speed(generic, "_min"), Speed(generic, "_max"));
+            Assert.InRange(Speed(specialized, ""), Speed(specialized, "_min"), Speed(specialized, "_max"));
+            double ratio = root.GetProperty(kind + "_speedup").GetDouble(), low = root.GetProperty(kind + "_speedup_min").GetDouble(),
+                high = root.GetProperty(kind + "_speedup_max").GetDouble();
+            Assert.InRange(ratio, low, high);
+            Assert.True(low >= (Speed(specialized, "_min") / Speed(generic, "_max")) - 0.002, $"{kind}: lowest round {low}");
+            Assert.True(high <= (Speed(specialized, "_max") / Speed(generic, "_min")) + 0.002, $"{kind}: highest round {high}");
+        }
+
+        var text = binary.Run(null, "bench", "--compare-engines", "-p", "2", "-n", "4", "-r", "1");
+        Assert.True(text.ExitCode == 0, text.StdErr);
+        Assert.Contains("specialized against generic, 1 interleaved rounds", text.StdOut, StringComparison.Ordinal);
+        Assert.Contains("speed-up", text.StdOut, StringComparison.Ordinal);
+    }
+
+    /// <summary>A comparison runs both engines, so it takes no <c>--engine</c>, and has no single latency curve to write.</summary>
+    [Theory]
+    [InlineData("--engine", "generic", "drop --engine")]
+    [InlineData("--csv", "latency.csv", "drop --compare-engines, or --csv and --svg")]
+    [InlineData("--svg", "latency.svg", "drop --compare-engines, or --csv and --svg")]
+    public void Bench_CompareEngines_RefusesWhatItCannotHonour(string option, string value, string advice)
+    {
+        var run = binary.Run(null, "bench", "--compare-engines", option, Path.Combine(binary.TempDirectory, value), "-n", "1", "-r", "1");
+        if (option == "--engine")
+        {
+            run = binary.Run(null, "bench", "--compare-engines", option, value, "-n", "1", "-r", "1");
+        }
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(advice, run.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(binary.TempDirectory, value)));
+    }
+
+    /// <summary>A layout without compiled-in code has no specialized engine to compare: an error that says so, exit code 1.</summary>
+    [Fact]
+    public void Bench_CompareEngines_NeedsTheSpecializedCode()
+    {
+        string spec = Path.Combine(binary.TempDirectory, "uncompiled.model.json");
+        File.WriteAllText(spec, File.ReadAllText(Path.Combine(SharedData.RepoRoot, "ModelSpecs", "default.model.json"))
+            .Replace("\"EdgeJambaDefault\"", "\"Uncompiled\"", StringComparison.Ordinal)
+            .Replace("\"intermediate_size\": 256", "\"intermediate_size\": 192", StringComparison.Ordinal));
+        string folder = Path.Combine(binary.TempDirectory, "uncompiled-model");
+        var make = binary.Run(null, "random-model", "--spec", spec, "-o", folder, "--seed", "5");
+        Assert.True(make.ExitCode == 0, make.StdErr);
+        var run = binary.Run(null, "bench", "--compare-engines", "--model", folder, "-n", "1", "-r", "1");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no specialized code is compiled in for this layout", run.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// <c>--quant</c> quantizes the random projections and the classifier at load: the bytes one decode step reads shrink to
     /// what q8_0 (34..36 bytes per 32 weights) and ternary (2 bits, classifier q8_0) hold, on the compiled-in q8_0 and ternary
     /// jamba-128m layouts' specialized code.
