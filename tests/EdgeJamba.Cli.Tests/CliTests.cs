@@ -220,11 +220,8 @@ public sealed class CliTests(AotBinary binary)
     [InlineData("--svg", "latency.svg", "drop --compare-engines, or --csv and --svg")]
     public void Bench_CompareEngines_RefusesWhatItCannotHonour(string option, string value, string advice)
     {
-        var run = binary.Run(null, "bench", "--compare-engines", option, Path.Combine(binary.TempDirectory, value), "-n", "1", "-r", "1");
-        if (option == "--engine")
-        {
-            run = binary.Run(null, "bench", "--compare-engines", option, value, "-n", "1", "-r", "1");
-        }
+        string argument = option == "--engine" ? value : Path.Combine(binary.TempDirectory, value);
+        var run = binary.Run(null, "bench", "--compare-engines", option, argument, "-n", "1", "-r", "1");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(advice, run.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(binary.TempDirectory, value)));
