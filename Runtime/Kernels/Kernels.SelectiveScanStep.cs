@@ -288,20 +288,32 @@ public static partial class Kernels
     /// <summary>
     /// The second pass of <see cref="SelectiveScanStepAvx{TState}"/> for one channel's state row of <typeparamref name="TState"/>
     /// (whole vectors), given its <paramref name="decay"/> row: <c>s = decay·s + (dt·b)·x</c>, and the lanes of <c>Σ_n s[n]·c[n]</c>
-    /// before their sum, as <see cref="ScanRow{TSimd, TVector}"/> forms them.
+    /// before their sum, as <see cref="ScanRow{TSimd, TVector}"/> forms them; the first two vectors without a loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector256<float> UpdateLanes<TState>(float x, float dt, float* decay, float* b, float* c, float* s)
         where TState : IColumnCount
     {
-        Vector256<float> dtv = Vector256.Create(dt), xv = Vector256.Create(x), y = Vector256<float>.Zero;
-        for (nuint i = 0; i < (nuint)TState.Count; i += 8)
+        Vector256<float> dtv = Vector256.Create(dt), xv = Vector256.Create(x);
+        var y = UpdateVector(dtv, xv, decay, b, c, s, Vector256<float>.Zero);
+        if (TState.Count >= 16)
         {
-            var input = Simd256.Multiply(Simd256.Multiply(dtv, Vector256.Load(b + i)), xv);
-            var next = Simd256.MultiplyAdd(Vector256.Load(decay + i), Vector256.Load(s + i), input);
-            next.Store(s + i);
-            y = Simd256.MultiplyAdd(next, Vector256.Load(c + i), y);
+            y = UpdateVector(dtv, xv, decay + 8, b + 8, c + 8, s + 8, y);
+        }
+        for (nuint i = 16; i < (nuint)TState.Count; i += 8)
+        {
+            y = UpdateVector(dtv, xv, decay + i, b + i, c + i, s + i, y);
         }
         return y;
+    }
+
+    /// <summary>Eight state elements of <see cref="UpdateLanes{TState}"/>: updated in place; returns <paramref name="y"/> plus their products with C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> UpdateVector(Vector256<float> dtv, Vector256<float> xv, float* decay, float* b, float* c, float* s, Vector256<float> y)
+    {
+        var input = Simd256.Multiply(Simd256.Multiply(dtv, Vector256.Load(b)), xv);
+        var next = Simd256.MultiplyAdd(Vector256.Load(decay), Vector256.Load(s), input);
+        next.Store(s);
+        return Simd256.MultiplyAdd(next, Vector256.Load(c), y);
     }
 }
