@@ -211,11 +211,14 @@ internal static class BenchCommand
         {
             latencyMs[i] = Median([.. perToken.Select(run => run[i])]);
         }
-        long weightBytes = loaded.Checkpoint.Files.Sum(f => f.Length);
+        long weightBytes = WeightBytes(loaded);
         long bytesPerToken = DecodeBytesPerToken(loaded.Layout, loaded.Checkpoint);
         int probeBytes = (int)Math.Clamp(bytesPerToken, MinProbeBytes, MaxProbeBytes);
         return new Result(prefill, decode, latencyMs, m.Workers.MeasureReadBandwidth(probeBytes), probeBytes, weightBytes, bytesPerToken);
     }
+
+    /// <summary>The bytes of the model's weight files.</summary>
+    private static long WeightBytes(LoadedModel loaded) => loaded.Checkpoint.Files.Sum(f => f.Length);
 
     /// <summary>The prompt: <see cref="Settings.Prompt"/> tokens drawn from a fixed seed, the same for every run and engine.</summary>
     private static int[] PromptTokens(LoadedModel loaded, Settings s)
@@ -342,7 +345,7 @@ internal static class BenchCommand
     {
         var o = Console.Out;
         int threads = loaded.Model.Threads;
-        o.WriteLine(Invariant($"model: {name} ({loaded.Layout.Layers.Count} layers, {threads} thread{(threads == 1 ? "" : "s")}, weights {loaded.Checkpoint.Files.Sum(f => f.Length) / 1e6:F1} MB): specialized against generic, {s.Repeat} interleaved rounds"));
+        o.WriteLine(Invariant($"model: {name} ({loaded.Layout.Layers.Count} layers, {threads} thread{(threads == 1 ? "" : "s")}, weights {WeightBytes(loaded) / 1e6:F1} MB): specialized against generic, {s.Repeat} interleaved rounds"));
         o.WriteLine(Invariant($"prefill {s.Prompt,5} tokens: generic {Summary(c.GenericPrefill)}, specialized {Summary(c.SpecializedPrefill)} tok/s; speed-up {Ratio(c.PrefillSpeedup)}"));
         o.WriteLine(Invariant($"decode  {s.Generate,5} tokens: generic {Summary(c.GenericDecode)}, specialized {Summary(c.SpecializedDecode)} tok/s; speed-up {Ratio(c.DecodeSpeedup)}"));
     }
@@ -355,7 +358,7 @@ internal static class BenchCommand
             j.WriteStartObject();
             j.WriteString("model", name);
             j.WriteNumber("threads", loaded.Model.Threads);
-            j.WriteNumber("weight_bytes", loaded.Checkpoint.Files.Sum(f => f.Length));
+            j.WriteNumber("weight_bytes", WeightBytes(loaded));
             j.WriteNumber("prompt_tokens", s.Prompt);
             j.WriteNumber("gen_tokens", s.Generate);
             j.WriteNumber("repeats", s.Repeat);

@@ -216,7 +216,7 @@ public static partial class Kernels
     /// <see cref="SelectiveScanStep{TState}"/> with AVX where <see cref="UsesFixedStateSize{TState}"/>; lengths unchecked. Eight
     /// channels at a time, in two passes: first their decays <c>exp(dt·a)</c>, one loop over their <c>8·N</c> contiguous elements
     /// of <c>a</c> that keeps the exponential's constants in registers; then their state rows, each a fixed number of vectors, with
-    /// one reduction for the eight (<see cref="SumsOfEightAvx"/>, each pair added as soon as it is formed). Every element goes
+    /// one reduction for the eight (<see cref="SumsOfEightAvx"/>). Every element goes
     /// through the operations of <see cref="ScanRow{TSimd, TVector}"/> in its order.
     /// </summary>
     [SkipLocalsInit] // the decays are written before they are read
@@ -237,21 +237,15 @@ public static partial class Kernels
                 {
                     Decays<TState>(dts[ch + j], aRow + (j * TState.Count), decays + (j * TState.Count));
                 }
-                var h01 = Avx.HorizontalAdd(
+                var sums = SumsOfEightAvx(
                     UpdateLanes<TState>(xs[ch], dts[ch], decays, bs, cs, sRow),
-                    UpdateLanes<TState>(xs[ch + 1], dts[ch + 1], decays + TState.Count, bs, cs, sRow + TState.Count));
-                var h23 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 1], dts[ch + 1], decays + TState.Count, bs, cs, sRow + TState.Count),
                     UpdateLanes<TState>(xs[ch + 2], dts[ch + 2], decays + (2 * TState.Count), bs, cs, sRow + (2 * TState.Count)),
-                    UpdateLanes<TState>(xs[ch + 3], dts[ch + 3], decays + (3 * TState.Count), bs, cs, sRow + (3 * TState.Count)));
-                var h0123 = Avx.HorizontalAdd(h01, h23);
-                var h45 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 3], dts[ch + 3], decays + (3 * TState.Count), bs, cs, sRow + (3 * TState.Count)),
                     UpdateLanes<TState>(xs[ch + 4], dts[ch + 4], decays + (4 * TState.Count), bs, cs, sRow + (4 * TState.Count)),
-                    UpdateLanes<TState>(xs[ch + 5], dts[ch + 5], decays + (5 * TState.Count), bs, cs, sRow + (5 * TState.Count)));
-                var h67 = Avx.HorizontalAdd(
+                    UpdateLanes<TState>(xs[ch + 5], dts[ch + 5], decays + (5 * TState.Count), bs, cs, sRow + (5 * TState.Count)),
                     UpdateLanes<TState>(xs[ch + 6], dts[ch + 6], decays + (6 * TState.Count), bs, cs, sRow + (6 * TState.Count)),
                     UpdateLanes<TState>(xs[ch + 7], dts[ch + 7], decays + (7 * TState.Count), bs, cs, sRow + (7 * TState.Count)));
-                var h4567 = Avx.HorizontalAdd(h45, h67);
-                var sums = Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
                 // The eight channels' skip and gate at once: each lane the bits of the single-channel line below.
                 var y = sums + (Vector256.Load(ds + ch) * Vector256.Load(xs + ch));
                 (y * SiluOperator.Invoke<Simd256, Vector256<float>>(Vector256.Load(zs + ch))).Store(ys + ch);

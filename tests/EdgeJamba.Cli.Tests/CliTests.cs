@@ -224,7 +224,7 @@ public sealed class CliTests(AotBinary binary)
         var run = binary.Run(null, "bench", "--compare-engines", option, argument, "-n", "1", "-r", "1");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(advice, run.StdErr, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(binary.TempDirectory, value)));
+        Assert.False(option != "--engine" && File.Exists(argument), "nothing written");
     }
 
     /// <summary>A layout without compiled-in code has no specialized engine to compare: an error that says so, exit code 1.</summary>
