@@ -481,7 +481,7 @@ internal sealed class ScratchSizes
         s.Floats.Add(("Out", Chunk * (long)layout.HiddenSize, "output of the current half-layer before the residual add"));
         s.Floats.Add(("Q", Chunk * (long)query, "queries"));
         s.Floats.Add(("Attention", Chunk * (long)query, "attention output, all heads"));
-        s.Floats.Add(("Scores", query > 0 ? layout.MaxContext : 0, "attention scores of one head of one token"));
+        s.Floats.Add(("Scores", query > 0 ? 2L * layout.MaxContext : 0, "attention scores of one token, two heads at a time"));
         s.Floats.Add(("Xz", Chunk * 2L * inner, "Mamba in_proj / NX-AI mLSTM proj_up output [x | z]"));
         s.Floats.Add(("Xc", Chunk * (long)inner, "Mamba / xLSTM conv output"));
         s.Floats.Add(("Dbc", Chunk * (long)dbc, "Mamba x_proj output [dt | B | C]"));

@@ -96,7 +96,7 @@ public sealed class GenericModel : LanguageModel
         _out = new float[Chunk * d];
         _q = new float[Chunk * maxQuery];
         _attention = new float[Chunk * maxQuery];
-        _scores = new float[maxQuery > 0 ? layout.MaxContext : 0];
+        _scores = new float[maxQuery > 0 ? 2 * layout.MaxContext : 0]; // two heads at a time (Kernels.AttendChunk)
         _xz = new float[Chunk * 2 * maxInner];
         _xc = new float[Chunk * maxInner];
         _dbc = new float[Chunk * maxDbc];

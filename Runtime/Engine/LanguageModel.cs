@@ -35,7 +35,7 @@ public abstract class LanguageModel : IDisposable
     public void SetThreads(int threads, int minMultiplyAddsPerThread = WorkerPool.DefaultMinMultiplyAddsPerThread)
     {
         bool attention = Layout.Layers.Any(l => l.Mixer is AttentionLayout);
-        var pool = new WorkerPool(threads, minMultiplyAddsPerThread, attention ? Layout.MaxContext : 0);
+        var pool = new WorkerPool(threads, minMultiplyAddsPerThread, attention ? 2 * Layout.MaxContext : 0);
         Workers.Dispose();
         Workers = pool;
     }

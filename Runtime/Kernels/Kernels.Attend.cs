@@ -69,7 +69,8 @@ public static partial class Kernels
     /// <param name="position">Position of the chunk's first token.</param>
     /// <param name="count">Tokens, 1 or more.</param>
     /// <param name="scale">Multiplies the dot products, usually <c>1/sqrt(headDim)</c>.</param>
-    /// <param name="scores">Scratch of at least <c>position + count</c> elements.</param>
+    /// <param name="scores">Scratch of at least <c>position + count</c> elements. Twice that lets query heads of eight floats that
+    /// share a KV head go two at a time (<see cref="AttendsTwoHeadsAtOnce"/>), with the same results.</param>
     /// <param name="destination">The outputs <c>[count, heads·headDim]</c>; must not overlap the other spans.</param>
     /// <exception cref="ArgumentException">A span is too short or has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count or a position is out of range.</exception>
@@ -79,8 +80,21 @@ public static partial class Kernels
     {
         CheckAttendChunk(q, keys, values, heads, kvHeads, position, count, destination);
         RequireAtLeast(scores, (long)position + count);
-        AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, 0, heads * count);
+        bool twoHeads = AttendsTwoHeadsAtOnce(heads, kvHeads, q.Length / count / heads, position + count, scores.Length);
+        AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, twoHeads, 0, AttendUnits(heads, count, twoHeads));
     }
+
+    /// <summary>
+    /// Whether <see cref="AttendChunk"/> takes its query heads two at a time (<see cref="AttendTwoHeadsAvx"/>): heads of one
+    /// 256-bit vector (eight floats), an even number of them per KV head, and a scratch of <c>2·attended</c> scores or more.
+    /// The weighted sum of one such head is two chains of multiply-adds, each waiting on the last; two heads over the same
+    /// values run four chains at once, and every element keeps its bits.
+    /// </summary>
+    internal static bool AttendsTwoHeadsAtOnce(int heads, int kvHeads, int headDim, int attended, long scoresLength) =>
+        Vector256.IsHardwareAccelerated && headDim == Vector256<float>.Count && heads / kvHeads % 2 == 0 && scoresLength >= 2L * attended;
+
+    /// <summary>The units of work <see cref="AttendPairs"/> splits a chunk into: (head, token) pairs, or (two heads, token).</summary>
+    internal static int AttendUnits(int heads, int count, bool twoHeads) => (twoHeads ? heads / 2 : heads) * count;
 
     /// <summary>Checks the arguments of <see cref="AttendChunk"/> but the scores.</summary>
     internal static void CheckAttendChunk(
@@ -110,25 +124,88 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// <see cref="AttendChunk"/> of the (head, token) pairs <c>[start, end)</c> only, pair <c>p</c> being head <c>p / count</c>, token
-    /// <c>p % count</c> (every pair is independent once the chunk's keys and values are cached). Lengths checked by the caller.
+    /// <see cref="AttendChunk"/> of the units <c>[start, end)</c> only (<see cref="AttendUnits"/>), unit <c>u</c> being token
+    /// <c>u % count</c> of head <c>u / count</c>, or with <paramref name="twoHeads"/> of heads <c>2·(u / count)</c> and the next
+    /// (every unit is independent once the chunk's keys and values are cached). Lengths checked by the caller.
     /// </summary>
     internal static void AttendPairs(
         ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int heads, int kvHeads, int position, int count,
-        float scale, Span<float> scores, Span<float> destination, int start, int end)
+        float scale, Span<float> scores, Span<float> destination, bool twoHeads, int start, int end)
     {
         int queryDim = q.Length / count, headDim = queryDim / heads, stride = kvHeads * headDim, group = heads / kvHeads;
-        for (int pair = start; pair < end; pair++)
+        int width = twoHeads ? 2 : 1;
+        for (int unit = start; unit < end; unit++)
         {
-            int head = pair / count, t = pair % count, kv = head / group * headDim, row = (t * queryDim) + (head * headDim);
-            Attend(q.Slice(row, headDim), keys[kv..], values[kv..], position + t + 1, stride, scale, scores, destination.Slice(row, headDim));
+            int head = width * (unit / count), t = unit % count, kv = head / group * headDim, row = (t * queryDim) + (head * headDim);
+            if (twoHeads)
+            {
+                AttendTwoHeadsAvx(q.Slice(row, 2 * headDim), keys[kv..], values[kv..], position + t + 1, stride, scale, scores, destination.Slice(row, 2 * headDim));
+            }
+            else
+            {
+                Attend(q.Slice(row, headDim), keys[kv..], values[kv..], position + t + 1, stride, scale, scores, destination.Slice(row, headDim));
+            }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Attend"/> of two query heads of eight floats (<paramref name="queries"/>, one after the other) over the same
+    /// keys and values, with the bits of two calls: each head's scores and softmax in its own half of
+    /// <paramref name="scores"/> (<c>2·length</c> elements or more), then one pass over the values that runs both heads' even and
+    /// odd chains (<see cref="WeightedSumOfOneVector{TSimd, TVector}"/>), four independent multiply-adds per two positions.
+    /// </summary>
+    private static void AttendTwoHeadsAvx(
+        ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int stride,
+        float scale, Span<float> scores, Span<float> destination)
+    {
+        Span<float> first = scores[..length], second = scores.Slice(length, length);
+        Score<Simd256, Vector256<float>>(queries[..8], keys, length, stride, scale, first);
+        Score<Simd256, Vector256<float>>(queries.Slice(8, 8), keys, length, stride, scale, second);
+        Softmax(first);
+        Softmax(second);
+        ref float vs = ref MemoryMarshal.GetReference(values);
+        ref float w0 = ref MemoryMarshal.GetReference(first);
+        ref float w1 = ref MemoryMarshal.GetReference(second);
+        nuint step = (nuint)stride;
+        Vector256<float> even0 = default, odd0 = default, even1 = default, odd1 = default;
+        int t = 0;
+        for (; t + 2 <= length; t += 2)
+        {
+            var value = Vector256.LoadUnsafe(ref vs);
+            var next = Vector256.LoadUnsafe(ref vs, step);
+            even0 = Simd256.MultiplyAdd(value, Vector256.Create(w0), even0);
+            even1 = Simd256.MultiplyAdd(value, Vector256.Create(w1), even1);
+            odd0 = Simd256.MultiplyAdd(next, Vector256.Create(Unsafe.Add(ref w0, 1)), odd0);
+            odd1 = Simd256.MultiplyAdd(next, Vector256.Create(Unsafe.Add(ref w1, 1)), odd1);
+            vs = ref Unsafe.Add(ref vs, 2 * step);
+            w0 = ref Unsafe.Add(ref w0, 2);
+            w1 = ref Unsafe.Add(ref w1, 2);
+        }
+        if (t < length)
+        {
+            var value = Vector256.LoadUnsafe(ref vs);
+            even0 = Simd256.MultiplyAdd(value, Vector256.Create(w0), even0);
+            even1 = Simd256.MultiplyAdd(value, Vector256.Create(w1), even1);
+        }
+        ref float d = ref MemoryMarshal.GetReference(destination);
+        (even0 + odd0).StoreUnsafe(ref d);
+        (even1 + odd1).StoreUnsafe(ref d, 8);
     }
 
     /// <summary><see cref="Attend"/> at one vector width; lengths unchecked.</summary>
     internal static void Attend<TSimd, TVector>(
         ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int stride,
         float scale, Span<float> scores, Span<float> destination)
+        where TSimd : ISimd<TVector>
+        where TVector : struct
+    {
+        Score<TSimd, TVector>(query, keys, length, stride, scale, scores);
+        Softmax(scores[..length]);
+        WeightedSum<TSimd, TVector>(values, scores[..length], stride, destination);
+    }
+
+    /// <summary><c>scores[t] = scale·Dot(query, key_t)</c> for <c>t &lt; length</c>, as <see cref="Attend"/> forms them; lengths unchecked.</summary>
+    private static void Score<TSimd, TVector>(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)
         where TSimd : ISimd<TVector>
         where TVector : struct
     {
@@ -149,9 +226,6 @@ public static partial class Kernels
         {
             scores[t] = scale * Dot<TSimd, TVector>(query, keys.Slice(t * stride, headDim));
         }
-
-        Softmax(scores[..length]);
-        WeightedSum<TSimd, TVector>(values, scores[..length], stride, destination);
     }
 
     /// <summary>

@@ -93,7 +93,8 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <param name="threads">Threads taking part in each product, the caller's included (1 = no worker thread).</param>
     /// <param name="minMultiplyAddsPerThread">Work below which a thread is not woken (tests lower it to split tiny models).</param>
-    /// <param name="scoresLength">Attention scores each worker thread keeps (the longest context attended to; 0 runs attention on the calling thread).</param>
+    /// <param name="scoresLength">Attention scores each worker thread keeps (the longest context attended to, twice that for heads to go
+    /// two at a time as in <see cref="Kernels.AttendChunk"/>; 0 runs attention on the calling thread).</param>
     public WorkerPool(int threads, int minMultiplyAddsPerThread = DefaultMinMultiplyAddsPerThread, int scoresLength = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -356,7 +357,8 @@ public sealed unsafe class WorkerPool : IDisposable
     }
 
     /// <summary>
-    /// <see cref="Kernels.AttendChunk"/> on the pool's threads, split by (head, token) pair: same checks, same bits. The calling thread
+    /// <see cref="Kernels.AttendChunk"/> on the pool's threads, split by (head, token) pair, or (two heads, token) where heads go two at
+    /// a time (<see cref="Kernels.AttendUnits"/>): same checks, same bits. The calling thread
     /// uses <paramref name="scores"/>, the workers their own (see the constructor); a chunk longer than those runs on the calling thread.
     /// </summary>
     public void AttendChunk(
@@ -369,16 +371,18 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         Kernels.CheckAttendChunk(q, keys, values, heads, kvHeads, position, count, destination);
-        int pairs = heads * count;
+        int pairs = heads * count, attended = position + count;
         long work = (long)pairs * 2 * (q.Length / pairs) * (position + ((count + 1) / 2)); // a dot product and a scaled add per attended position
+        bool twoHeads = Kernels.AttendsTwoHeadsAtOnce(heads, kvHeads, q.Length / pairs, attended, Math.Min(scores.Length, _scores[0].Length));
+        int units = Kernels.AttendUnits(heads, count, twoHeads);
         fixed (float* pq = q, pk = keys, pv = values, ps = scores, pd = destination)
         {
             _job = Job.Attention;
             _attention = new AttentionJob(new(pq, q.Length), new(pk, keys.Length), new(pv, values.Length), heads, kvHeads, position, count, scale,
-                new(ps, scores.Length), new(pd, destination.Length));
-            if (!TryRun(pairs, work, 1))
+                new(ps, scores.Length), new(pd, destination.Length), twoHeads);
+            if (!TryRun(units, work, 1))
             {
-                Kernels.AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, 0, pairs);
+                Kernels.AttendPairs(q, keys, values, heads, kvHeads, position, count, scale, scores, destination, twoHeads, 0, units);
             }
         }
     }
@@ -624,12 +628,13 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>The arguments of <see cref="AttendChunk"/>, the calling thread's <see cref="Scores"/> included.</summary>
     private readonly struct AttentionJob(
-        Pinned q, Pinned keys, Pinned values, int heads, int kvHeads, int position, int count, float scale, Pinned scores, Pinned destination)
+        Pinned q, Pinned keys, Pinned values, int heads, int kvHeads, int position, int count, float scale, Pinned scores, Pinned destination,
+        bool twoHeads)
     {
         public Pinned Scores => scores;
 
         public void Run(Span<float> threadScores, int start, int end) =>
-            Kernels.AttendPairs(q.Span, keys.Span, values.Span, heads, kvHeads, position, count, scale, threadScores, destination.Span, start, end);
+            Kernels.AttendPairs(q.Span, keys.Span, values.Span, heads, kvHeads, position, count, scale, threadScores, destination.Span, twoHeads, start, end);
     }
 
     public void Dispose()

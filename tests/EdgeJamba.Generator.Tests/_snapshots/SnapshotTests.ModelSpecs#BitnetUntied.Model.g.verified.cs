@@ -107,7 +107,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[3072]; // queries
     public readonly float[] Attention = new float[3072]; // attention output, all heads
-    public readonly float[] Scores = new float[2048]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[4096]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[0]; // Mamba x_proj output [dt | B | C]
@@ -129,7 +129,7 @@ internal sealed class Scratch
     public readonly sbyte[] Xq = new sbyte[8192]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 144768;
+    public const long Bytes = 152960;
 }
 
 /// <summary>The width 96 as a type argument: products over 96 columns (and scans over state rows of 96) run code built for it.</summary>

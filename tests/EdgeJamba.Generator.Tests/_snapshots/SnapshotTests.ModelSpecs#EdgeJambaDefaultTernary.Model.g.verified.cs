@@ -115,7 +115,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[4096]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[4096]; // queries
     public readonly float[] Attention = new float[4096]; // attention output, all heads
-    public readonly float[] Scores = new float[2048]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[4096]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[16384]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[8192]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[1280]; // Mamba x_proj output [dt | B | C]
@@ -137,7 +137,7 @@ internal sealed class Scratch
     public readonly sbyte[] Xq = new sbyte[8192]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 385024;
+    public const long Bytes = 393216;
 }
 
 /// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>

@@ -129,7 +129,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[2048]; // queries
     public readonly float[] Attention = new float[2048]; // attention output, all heads
-    public readonly float[] Scores = new float[512]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[1024]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[8192]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[4096]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[1152]; // Mamba x_proj output [dt | B | C]
@@ -149,7 +149,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 272256;
+    public const long Bytes = 274304;
 }
 
 /// <summary>The width 4 as a type argument: products over 4 columns (and scans over state rows of 4) run code built for it.</summary>

@@ -123,7 +123,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[3072]; // queries
     public readonly float[] Attention = new float[3072]; // attention output, all heads
-    public readonly float[] Scores = new float[4096]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[8192]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[12288]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[6144]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[768]; // Mamba x_proj output [dt | B | C]
@@ -143,7 +143,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 285568;
+    public const long Bytes = 301952;
 }
 
 /// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>

@@ -111,7 +111,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[2048]; // queries
     public readonly float[] Attention = new float[2048]; // attention output, all heads
-    public readonly float[] Scores = new float[32]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[64]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[0]; // Mamba x_proj output [dt | B | C]
@@ -131,7 +131,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 83072;
+    public const long Bytes = 83200;
 }
 
 /// <summary>The width 64 as a type argument: products over 64 columns (and scans over state rows of 64) run code built for it.</summary>

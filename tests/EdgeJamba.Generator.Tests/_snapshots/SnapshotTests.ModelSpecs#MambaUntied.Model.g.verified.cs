@@ -107,7 +107,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[0]; // queries
     public readonly float[] Attention = new float[0]; // attention output, all heads
-    public readonly float[] Scores = new float[0]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[0]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[12288]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[6144]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[704]; // Mamba x_proj output [dt | B | C]

@@ -147,7 +147,7 @@ internal sealed class Scratch
     public readonly float[] Out = new float[24576]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[24576]; // queries
     public readonly float[] Attention = new float[24576]; // attention output, all heads
-    public readonly float[] Scores = new float[1024]; // attention scores of one head of one token
+    public readonly float[] Scores = new float[2048]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[0]; // Mamba x_proj output [dt | B | C]
@@ -167,7 +167,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 1147904;
+    public const long Bytes = 1152000;
 }
 
 /// <summary>The width 768 as a type argument: products over 768 columns (and scans over state rows of 768) run code built for it.</summary>

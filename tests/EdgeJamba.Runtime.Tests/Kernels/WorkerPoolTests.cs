@@ -219,7 +219,9 @@ public class WorkerPoolTests
 
     /// <summary>
     /// A chunk's attention, split by (head, token) pair among 2..4 threads (each with its own scores), gives the bits of one
-    /// <see cref="Kernels.Attend"/> per token and head on one thread; so does a pool whose workers keep no scores (it runs alone).
+    /// <see cref="Kernels.Attend"/> per token and head on one thread; so does a pool whose workers keep no scores (it runs alone),
+    /// and so do heads of eight floats taken two at a time (scratch for twice the context, on the pool and in
+    /// <see cref="Kernels.AttendChunk"/>), from one position to odd and even lengths.
     /// </summary>
     [Fact]
     public void Attention_OnAnyThreadCount_IsBitIdenticalToOneHeadAtATime()
@@ -229,10 +231,11 @@ public class WorkerPoolTests
         for (int threads = 2; threads <= 4; threads++)
         {
             using var pool = new WorkerPool(threads, minMultiplyAddsPerThread: 1, scoresLength: context);
+            using var twoHeads = new WorkerPool(threads, minMultiplyAddsPerThread: 1, scoresLength: 2 * context);
             using var noScores = new WorkerPool(threads, minMultiplyAddsPerThread: 1);
-            foreach ((int heads, int kvHeads, int headDim) in new[] { (4, 2, 8), (6, 6, 5), (3, 1, 16), (8, 2, 64) })
+            foreach ((int heads, int kvHeads, int headDim) in new[] { (4, 2, 8), (6, 6, 5), (3, 1, 16), (8, 2, 64), (8, 2, 8), (6, 3, 8), (4, 4, 8) })
             {
-                foreach ((int position, int count) in new[] { (0, 1), (0, 7), (9, 5), (30, 1) })
+                foreach ((int position, int count) in new[] { (0, 1), (0, 7), (9, 5), (30, 1), (1, 1), (2, 1), (33, 6) })
                 {
                     string what = $"{heads}/{kvHeads} heads of {headDim}, {count} tokens at {position}, {threads} threads";
                     int queryDim = heads * headDim, kvDim = kvHeads * headDim;
@@ -248,12 +251,15 @@ public class WorkerPoolTests
                                 expected.AsSpan(row, headDim));
                         }
                     }
-                    foreach (var p in new[] { pool, noScores })
+                    foreach ((var p, int scratch) in new[] { (pool, context), (noScores, context), (twoHeads, 2 * context), (pool, 2 * context) })
                     {
                         float[] got = new float[count * queryDim];
-                        p.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[context], got);
-                        Assert.True(expected.AsSpan().SequenceEqual(got), what);
+                        p.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[scratch], got);
+                        Assert.True(expected.AsSpan().SequenceEqual(got), $"{what}, scratch {scratch}, workers' {p == pool}");
                     }
+                    float[] alone = new float[count * queryDim];
+                    Kernels.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[2 * context], alone);
+                    Assert.True(expected.AsSpan().SequenceEqual(alone), $"{what}, one thread, scratch {2 * context}");
                 }
             }
         }
