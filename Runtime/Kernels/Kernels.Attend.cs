@@ -246,7 +246,9 @@ public static partial class Kernels
     /// <see cref="ScoreBlocksAvx(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float})"/> for a head of one, two
     /// or four vectors (8, 16 or 32 floats), held in registers: a key costs its loads and multiplies, where the general path
     /// (<see cref="DotsOfEightAvx"/>) runs a loop and reloads the query for every pair of keys. The lanes are formed as <see cref="DotLanes"/> forms them for that
-    /// length (products, a multiply-add, or <c>(p0 + p1) + (p2 + p3)</c>), so the bits are the same.
+    /// length (products, a multiply-add, or <c>(p0 + p1) + (p2 + p3)</c>), so the bits are the same. The last positions, fewer
+    /// than eight, go through the same reduction with zeros in the lanes past the end (no key is read there): every position is
+    /// done.
     /// </summary>
     private static int ScoreBlocksAvx<THead>(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int length, int stride, float scale, Span<float> scores)
         where THead : IVectorCount
@@ -274,7 +276,22 @@ public static partial class Kernels
                 HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 7 * step)));
             (scales * sums).StoreUnsafe(ref s, (nuint)t);
         }
-        return t;
+        int rest = length - t;
+        if (rest > 0)
+        {
+            ref float k = ref Unsafe.Add(ref MemoryMarshal.GetReference(keys), (nint)t * stride);
+            var last = scales * SumsOfEightAvx(
+                HeadLanes<THead>(q0, q1, q2, q3, ref k),
+                rest > 1 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, step)) : default,
+                rest > 2 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 2 * step)) : default,
+                rest > 3 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 3 * step)) : default,
+                rest > 4 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 4 * step)) : default,
+                rest > 5 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 5 * step)) : default,
+                rest > 6 ? HeadLanes<THead>(q0, q1, q2, q3, ref Unsafe.Add(ref k, 6 * step)) : default,
+                default);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<float>, float>(ref last), rest).CopyTo(scores.Slice(t, rest));
+        }
+        return length;
     }
 
     /// <summary>The <see cref="DotLanes"/> of a query of <typeparamref name="THead"/> vectors (in registers) with the key at <paramref name="key"/>.</summary>
