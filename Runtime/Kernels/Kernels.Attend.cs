@@ -38,11 +38,7 @@ public static partial class Kernels
         RequireAtLeast(values, cacheLength);
         RequireAtLeast(scores, length);
         RequireLength(destination, headDim);
-        if (Vector512.IsHardwareAccelerated && headDim >= Vector512<float>.Count)
-        {
-            Attend<Simd512, Vector512<float>>(query, keys, values, length, stride, scale, scores, destination);
-        }
-        else if (Vector256.IsHardwareAccelerated && headDim >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && headDim >= Vector256<float>.Count)
         {
             Attend<Simd256, Vector256<float>>(query, keys, values, length, stride, scale, scores, destination);
         }

@@ -59,10 +59,6 @@ public static partial class Kernels
         {
             MatVecRows(w, x[..w.Cols], destination[..w.Rows], rowStart, rowEnd);
         }
-        else if (Vector512.IsHardwareAccelerated && w.Cols >= Vector512<float>.Count)
-        {
-            MatMul<Simd512, Vector512<float>>(w, x, count, destination, rowStart, rowEnd);
-        }
         else if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
         {
             MatMul<Simd256, Vector256<float>>(w, x, count, destination, rowStart, rowEnd);

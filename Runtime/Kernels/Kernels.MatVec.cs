@@ -42,11 +42,7 @@ public static partial class Kernels
     /// </summary>
     internal static void MatVecRows(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
     {
-        if (Vector512.IsHardwareAccelerated && w.Cols >= Vector512<float>.Count)
-        {
-            MatVec<Simd512, Vector512<float>>(w, x, destination, rowStart, rowEnd);
-        }
-        else if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
         {
             MatVec<Simd256, Vector256<float>>(w, x, destination, rowStart, rowEnd);
         }

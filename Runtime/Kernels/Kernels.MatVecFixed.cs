@@ -42,14 +42,14 @@ public static partial class Kernels
 
     /// <summary>
     /// Whether <see cref="MatVec{TColumns}"/> runs width-specific code for <paramref name="w"/>: a float32 weight of more than
-    /// seven columns, on AVX2 with FMA where no 512-bit path is taken (which would accumulate in other lanes), and either
+    /// seven columns, on AVX2 with FMA, and either
     /// narrow enough for the input to stay in registers or small enough to stay in cache (a larger one streams one row
     /// after the other, as <c>MatVec</c> does).
     /// </summary>
     internal static bool UsesFixedWidth<TColumns>(in Matrix w)
         where TColumns : IColumnCount =>
         TColumns.Count >= Vector256<float>.Count && w.DType == TensorDType.F32 &&
-        Avx2.IsSupported && Fma.IsSupported && !Vector512.IsHardwareAccelerated &&
+        Avx2.IsSupported && Fma.IsSupported &&
         (TColumns.Count <= RegisterColumns + 7 || w.Length * sizeof(float) <= MatVecCachedBytes);
 
     /// <summary>Throws unless <paramref name="w"/> has <typeparamref name="TColumns"/> columns.</summary>

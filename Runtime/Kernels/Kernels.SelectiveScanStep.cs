@@ -40,11 +40,7 @@ public static partial class Kernels
         RequireLength(z, channels);
         RequireLength(state, channels * stateSize);
         RequireLength(destination, channels);
-        if (Vector512.IsHardwareAccelerated && stateSize >= Vector512<float>.Count)
-        {
-            SelectiveScanStep<Simd512, Vector512<float>>(x, dt, a, b, c, d, z, state, destination);
-        }
-        else if (Vector256.IsHardwareAccelerated && stateSize >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && stateSize >= Vector256<float>.Count)
         {
             SelectiveScanStep<Simd256, Vector256<float>>(x, dt, a, b, c, d, z, state, destination);
         }
@@ -206,11 +202,11 @@ public static partial class Kernels
 
     /// <summary>
     /// Whether <see cref="SelectiveScanStep{TState}"/> runs size-specific code: a state of whole 256-bit vectors, on AVX2 with
-    /// FMA where no 512-bit path is taken (which would accumulate in other lanes).
+    /// FMA.
     /// </summary>
     internal static bool UsesFixedStateSize<TState>()
         where TState : IColumnCount =>
-        TState.Count % Vector256<float>.Count == 0 && Avx2.IsSupported && Fma.IsSupported && !Vector512.IsHardwareAccelerated;
+        TState.Count % Vector256<float>.Count == 0 && Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>
     /// <see cref="SelectiveScanStep{TState}"/> with AVX where <see cref="UsesFixedStateSize{TState}"/>; lengths unchecked. Eight
