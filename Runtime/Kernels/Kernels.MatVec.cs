@@ -15,29 +15,12 @@ public static partial class Kernels
     /// </summary>
     private const long MatVecCachedBytes = 256 * 1024;
 
-    /// <summary>
-    /// Whether <see cref="MatVec(in Matrix, ReadOnlySpan{float}, Span{float})"/> reads <paramref name="w"/>'s rows with 512-bit
-    /// vectors: a float32 weight streamed from memory (over <see cref="MatVecCachedBytes"/>) and wider than the products built
-    /// for one width keep in registers, where 512-bit vectors are accelerated. On an AVX-512 CPU such rows, one after the
-    /// other, decoded the stories110M-like shape 11% faster at 512 bits (31.1 against 28.0 tok/s on one thread); every other
-    /// product (and every other reduction, see <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>) runs at 256 bits,
-    /// eight rows at a time where the weight is in cache.
-    /// </summary>
-    internal static bool StreamsAt512(in Matrix w) =>
-        Vector512.IsHardwareAccelerated && w.DType == TensorDType.F32 && w.Length * sizeof(float) > MatVecCachedBytes &&
-        w.Cols > RegisterColumns + 7;
-
-    /// <summary>The bits <see cref="MatVec(in Matrix, ReadOnlySpan{float}, Span{float})"/> gives row <paramref name="r"/> of <paramref name="w"/> (float32).</summary>
-    internal static float RowDot(in Matrix w, int r, ReadOnlySpan<float> x) =>
-        StreamsAt512(w) ? Dot<Simd512, Vector512<float>>(w.Row(r), x) : Dot(w.Row(r), x);
-
     /// <summary>Columns of a 16-bit weight row widened at a time (2 KiB of floats: stays in L1).</summary>
     private const int PackedChunk = 512;
 
     /// <summary>
     /// Matrix-vector product <c>destination = w·x</c>: <c>destination[r] = Σ_c w[r,c]·x[c]</c>, each row
-    /// accumulated in float32 as by <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>, or at 512 bits where
-    /// <see cref="StreamsAt512"/> (<see cref="RowDot"/> gives a row's bits either way).
+    /// accumulated in float32 as by <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>.
     /// </summary>
     /// <param name="w">The weight, <c>[Rows, Cols]</c> row-major (a linear layer's <c>[out, in]</c>).</param>
     /// <param name="x">The input, <c>w.Cols</c> elements.</param>
@@ -59,11 +42,7 @@ public static partial class Kernels
     /// </summary>
     internal static void MatVecRows(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
     {
-        if (StreamsAt512(w))
-        {
-            MatVec<Simd512, Vector512<float>>(w, x, destination, rowStart, rowEnd);
-        }
-        else if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && w.Cols >= Vector256<float>.Count)
         {
             MatVec<Simd256, Vector256<float>>(w, x, destination, rowStart, rowEnd);
         }

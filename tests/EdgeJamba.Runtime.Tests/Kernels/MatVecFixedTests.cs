@@ -60,7 +60,7 @@ public class MatVecFixedTests
             var expected = new int[rows];
             for (int r = 0; r < rows; r++)
             {
-                expected[r] = BitConverter.SingleToInt32Bits(Kernels.RowDot(w.Matrix, r, x));
+                expected[r] = BitConverter.SingleToInt32Bits(Kernels.Dot(w.Matrix.Row(r), x));
             }
 
             var alone = new float[rows];

@@ -40,8 +40,8 @@ public class MatVecTests
     }
 
     /// <summary>
-    /// Float32 rows go eight at a time (AVX, eight columns or more, the last columns' scalar tail added per row), then two at a time, or one at a time for a weight over 256 KiB (100 × 768, at 512 bits where those are accelerated); each row still has the
-    /// bits of <see cref="Kernels.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> of that row alone at that width (<see cref="Kernels.RowDot"/>), whether it is the first or second of a pair or the odd last row, and whatever range of rows is asked for.
+    /// Float32 rows go eight at a time (AVX, eight columns or more, the last columns' scalar tail added per row), then two at a time, or one at a time for a weight over 256 KiB (100 × 768); each row still has the bits of <see cref="Kernels.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// of that row alone, whether it is the first or second of a pair or the odd last row, and whatever range of rows is asked for.
     /// </summary>
     [Fact]
     public void MatVec_of_float_rows_has_the_bits_of_each_row_alone()
@@ -56,8 +56,8 @@ public class MatVecTests
                 Kernels.MatVec(w.Matrix, x, destination);
                 for (int r = 0; r < rows; r++)
                 {
-                    Assert.True(BitConverter.SingleToInt32Bits(Kernels.RowDot(w.Matrix, r, x)) == BitConverter.SingleToInt32Bits(destination[r]),
-                        $"{rows}x{cols}, row {r}: {destination[r]} vs {Kernels.RowDot(w.Matrix, r, x)}");
+                    Assert.True(BitConverter.SingleToInt32Bits(Kernels.Dot(w.Matrix.Row(r), x)) == BitConverter.SingleToInt32Bits(destination[r]),
+                        $"{rows}x{cols}, row {r}: {destination[r]} vs {Kernels.Dot(w.Matrix.Row(r), x)}");
                 }
             }
         }
