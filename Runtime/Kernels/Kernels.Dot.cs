@@ -15,9 +15,9 @@ public static partial class Kernels
     /// <remarks>
     /// Uses four independent accumulators, so the summation order differs from a sequential loop. Like every reduction over
     /// weights or positions (<c>MatVec</c>, <c>MatMul</c>, <c>Attend</c>, <c>SelectiveScanStep</c>), it runs at 256 bits at
-    /// most, also where 512-bit vectors are accelerated: measured on an AVX-512 CPU, the 512-bit paths decoded 5–25% slower
-    /// (a product's rows reduced one at a time instead of eight at once, short rows in fewer, wider vectors) and prefilled 7%
-    /// slower, and the kernels built for one width or state size are 256-bit.
+    /// most, also where 512-bit vectors are accelerated: measured on an AVX-512 CPU, the 512-bit paths decoded the default
+    /// model and stories260K 5–21% slower (a product's rows reduced one at a time instead of eight at once, short rows in
+    /// fewer, wider vectors) and prefilled jamba-128m 7% slower, and the kernels built for one width or state size are 256-bit.
     /// </remarks>
     public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {

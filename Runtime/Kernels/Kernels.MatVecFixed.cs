@@ -42,9 +42,8 @@ public static partial class Kernels
 
     /// <summary>
     /// Whether <see cref="MatVec{TColumns}"/> runs width-specific code for <paramref name="w"/>: a float32 weight of more than
-    /// seven columns, on AVX2 with FMA, and either
-    /// narrow enough for the input to stay in registers or small enough to stay in cache (a larger one streams one row
-    /// after the other, as <c>MatVec</c> does).
+    /// seven columns, on AVX2 with FMA, and either narrow enough for the input to stay in registers or small enough to stay
+    /// in cache (a larger one streams one row after the other, as <c>MatVec</c> does).
     /// </summary>
     internal static bool UsesFixedWidth<TColumns>(in Matrix w)
         where TColumns : IColumnCount =>
