@@ -64,7 +64,8 @@ public class MatVecTests
     }
 
     /// <summary>
-    /// A 16-bit row widened in registers (AVX2) sums exactly as the 256-bit dot product of the row widened by
+    /// A 16-bit row widened in registers (AVX2, eight at a time; sixteen at a time where AVX-512 is supported, and CI runs the
+    /// test both ways) sums exactly as the 256-bit dot product of the row widened by
     /// <see cref="Kernels.Widen"/>, bit for bit: every F16 bit pattern but NaN, and BF16 ones, in rows of every length 8..107 (narrower rows take the 128-bit path).
     /// </summary>
     [SkippableTheory]
