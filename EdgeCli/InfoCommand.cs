@@ -19,7 +19,7 @@ internal static class InfoCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var o = Console.Out;
-            string isa = Vector512.IsHardwareAccelerated ? "512-bit vectors" : Vector256.IsHardwareAccelerated ? "256-bit vectors" :
+            string isa = Vector512.IsHardwareAccelerated ? "512-bit vectors, reductions at 256 bits" : Vector256.IsHardwareAccelerated ? "256-bit vectors" :
                 Vector128.IsHardwareAccelerated ? "128-bit vectors" : "scalar";
             o.WriteLine($"kernels: {isa} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}); int8 dot: {Kernels.Int8DotPath}");
             o.WriteLine("compiled-in layouts:");
