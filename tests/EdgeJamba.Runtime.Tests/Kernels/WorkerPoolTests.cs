@@ -251,11 +251,12 @@ public class WorkerPoolTests
                                 expected.AsSpan(row, headDim));
                         }
                     }
-                    foreach ((var p, int scratch) in new[] { (pool, context), (noScores, context), (twoHeads, 2 * context), (pool, 2 * context) })
+                    foreach ((var p, string workers, int scratch) in new[]
+                        { (pool, "context", context), (noScores, "none", context), (twoHeads, "2·context", 2 * context), (pool, "context", 2 * context) })
                     {
                         float[] got = new float[count * queryDim];
                         p.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[scratch], got);
-                        Assert.True(expected.AsSpan().SequenceEqual(got), $"{what}, scratch {scratch}, workers' {p == pool}");
+                        Assert.True(expected.AsSpan().SequenceEqual(got), $"{what}, caller's scratch {scratch}, workers' scores {workers}");
                     }
                     float[] alone = new float[count * queryDim];
                     Kernels.AttendChunk(q, keys, values, heads, kvHeads, position, count, scale, new float[2 * context], alone);
