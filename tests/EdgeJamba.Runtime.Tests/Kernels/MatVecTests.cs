@@ -64,8 +64,8 @@ public class MatVecTests
     }
 
     /// <summary>
-    /// A 16-bit row widened in registers (AVX2, eight at a time; sixteen at a time where AVX-512 is supported, and CI runs the
-    /// test both ways) sums exactly as the 256-bit dot product of the row widened independently of the kernels (F16 by
+    /// A 16-bit row widened in registers (AVX2, eight at a time, F16 lines of 32 normal numbers by the shorter widening; sixteen
+    /// at a time where AVX-512 is supported; CI runs the test both ways) sums exactly as the 256-bit dot product of the row widened independently of the kernels (F16 by
     /// <see cref="Half"/>'s conversion, BF16 as a float's upper half), bit for bit: every F16 bit pattern but NaN, and BF16 ones,
     /// in rows of every length 8..107 (narrower rows take the 128-bit path).
     /// </summary>
