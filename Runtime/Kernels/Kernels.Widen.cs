@@ -6,7 +6,9 @@ namespace EdgeJamba.Runtime;
 public static partial class Kernels
 {
     /// <summary>
-    /// 16-bit floats to float32, exactly: F16 as IEEE binary16, BF16 as the upper half of a binary32's bits.
+    /// 16-bit floats to float32, exactly: F16 as IEEE binary16, BF16 as the upper half of a binary32's bits. With AVX2, F16
+    /// goes 32 at a time, by the four-operation widening where all 32 are normal numbers (a prefill's weight tiles: jamba-128m
+    /// f16 prefill on two threads 433 → 442 tok/s).
     /// </summary>
     /// <param name="source">The 16-bit elements.</param>
     /// <param name="dtype"><see cref="TensorDType.F16"/> or <see cref="TensorDType.BF16"/>.</param>
@@ -23,6 +25,14 @@ public static partial class Kernels
                 fixed (ushort* from = source)
                 fixed (float* to = destination)
                 {
+                    for (; done + 32 <= source.Length; done += 32)
+                    {
+                        bool normal = F16Format.AllNormal32(from + done);
+                        for (int at = done; at < done + 32; at += 8)
+                        {
+                            System.Runtime.Intrinsics.Vector256.Store(normal ? F16Format.WidenNormal8(from + at) : Widen8(from + at, f16: true), to + at);
+                        }
+                    }
                     for (; done + 8 <= source.Length; done += 8)
                     {
                         System.Runtime.Intrinsics.Vector256.Store(Widen8(from + done, f16: true), to + done);
