@@ -173,10 +173,11 @@ public static partial class Kernels
     /// <see cref="MatVecPacked{TSimd, TVector}"/> with AVX2 and FMA: the 16-bit weights are widened in registers, eight at a time,
     /// straight into the multiply-adds (no buffer); where AVX-512 is compiled in, sixteen at a time into the same 256-bit
     /// multiply-adds, which halves the widening's instructions (F16's take eleven per pass; jamba-128m f16 decode in a native
-    /// build 57 → 63 tok/s). Without AVX-512, F16 weights whose 32 values (one cache line) are all normal numbers, nearly
-    /// every line of a real checkpoint, take a four-operation widening instead (jamba-128m f16 decode in the default
-    /// x86-64-v3 build 46.5 → 57.8 tok/s on one thread; in a native build the same path gained nothing, so it is not used
-    /// there). Each row's result has the bits of <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
+    /// build 57 → 63 tok/s). F16 lines (32 values, one cache line) that the weight's <see cref="Matrix.RegularLines"/> map
+    /// marks as zeros and normal numbers only, nearly every line of a real checkpoint, take a four-operation widening instead
+    /// (jamba-128m f16 decode, one / two threads: default x86-64-v3 build 46.5 / 88 → 65 / 127 tok/s, native build 65 / 125 →
+    /// 68 / 133; testing each line in the loop instead of reading the map gave the v3 build only 58 / 113, and nothing in a
+    /// native build). Each row's result has the bits of <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
     /// </summary>
     private static void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
     {
@@ -197,9 +198,12 @@ public static partial class Kernels
         int cols = w.Cols;
         ref float xs = ref MemoryMarshal.GetReference(x);
         Span<float> tail = stackalloc float[Vector256<float>.Count];
+        int lineBytes = Matrix.RegularLineBytesPerRow(cols);
+        byte* lines = w.RegularLines;
         for (int r = rowStart; r < rowEnd; r++)
         {
             ushort* row = w.Packed + ((long)r * cols);
+            byte* regular = lines == null ? null : lines + ((long)r * lineBytes);
             Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
             int i = 0;
             for (; i + 32 <= cols; i += 32)
@@ -207,16 +211,25 @@ public static partial class Kernels
                 // One cache line of weights per pass.
                 Sse.Prefetch1((byte*)(row + i) + WeightPrefetchBytes);
                 Vector256<float> w0, w1, w2, w3;
-                if (Avx512BW.IsSupported)
+                if (TFormat.IsRegular(regular, i / Matrix.LineColumns))
+                {
+                    if (Avx512BW.IsSupported)
+                    {
+                        var low = TFormat.WidenRegular16(row + i);
+                        var high = TFormat.WidenRegular16(row + i + 16);
+                        (w0, w1, w2, w3) = (low.GetLower(), low.GetUpper(), high.GetLower(), high.GetUpper());
+                    }
+                    else
+                    {
+                        (w0, w1, w2, w3) = (TFormat.WidenRegular8(row + i), TFormat.WidenRegular8(row + i + 8), TFormat.WidenRegular8(row + i + 16), TFormat.WidenRegular8(row + i + 24));
+                    }
+                }
+                else if (Avx512BW.IsSupported)
                 {
                     // Sixteen at a time (half the widening instructions), into the same multiply-adds.
                     var low = TFormat.Widen16(row + i);
                     var high = TFormat.Widen16(row + i + 16);
                     (w0, w1, w2, w3) = (low.GetLower(), low.GetUpper(), high.GetLower(), high.GetUpper());
-                }
-                else if (TFormat.AllNormal32(row + i))
-                {
-                    (w0, w1, w2, w3) = (TFormat.WidenNormal8(row + i), TFormat.WidenNormal8(row + i + 8), TFormat.WidenNormal8(row + i + 16), TFormat.WidenNormal8(row + i + 24));
                 }
                 else
                 {
@@ -252,11 +265,17 @@ public static partial class Kernels
 
         static abstract unsafe Vector512<float> Widen16(ushort* source);
 
-        /// <summary>Whether the 32 values at <paramref name="source"/> are all normal numbers (no zero, subnormal, infinity or NaN).</summary>
-        static abstract unsafe bool AllNormal32(ushort* source);
+        /// <summary>
+        /// Whether line <paramref name="line"/> of a row (32 values) may take <see cref="WidenRegular8"/>: for F16, its bit in
+        /// the row's <see cref="Matrix.RegularLines"/> (<paramref name="map"/>; none when null).
+        /// </summary>
+        static abstract unsafe bool IsRegular(byte* map, int line);
 
-        /// <summary><see cref="Widen8"/> of eight normal numbers (cheaper where the format needs it).</summary>
-        static abstract unsafe Vector256<float> WidenNormal8(ushort* source);
+        /// <summary><see cref="Widen8"/> of eight zeros or normal numbers (cheaper where the format needs it).</summary>
+        static abstract unsafe Vector256<float> WidenRegular8(ushort* source);
+
+        /// <summary><see cref="Widen16"/> of sixteen zeros or normal numbers.</summary>
+        static abstract unsafe Vector512<float> WidenRegular16(ushort* source);
     }
 
     /// <summary>IEEE binary16: <see cref="Widen8(ushort*, bool)"/> and <see cref="Widen16(ushort*, bool)"/> with <c>f16</c> set.</summary>
@@ -268,31 +287,46 @@ public static partial class Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector512<float> Widen16(ushort* source) => Kernels.Widen16(source, f16: true);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe bool IsRegular(byte* map, int line) => map != null && (map[line >> 3] & (1 << (line & 7))) != 0;
+
         /// <summary>
-        /// Each half doubled (the sign shifted out) plus one in the exponent field is below 2^12 exactly when its exponent is
-        /// 0 (zero, subnormal) or 31 (infinity, NaN, wrapped round to 0).
+        /// Whether the 32 halves at <paramref name="source"/> are all zeros or normal numbers. Doubled (the sign shifted out), a
+        /// subnormal is 2..0x7FE, so less than 0x7FD once 2 is taken off (a zero wraps round to 0xFFFE), and an infinity or NaN is
+        /// 0xF800 or more.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe bool AllNormal32(ushort* source)
+        public static unsafe bool AllRegular32(ushort* source)
         {
             var low = Vector256.Load(source);
             var high = Vector256.Load(source + 16);
-            var smallest = Avx2.Min((low + low) + Vector256.Create((ushort)0x0800), (high + high) + Vector256.Create((ushort)0x0800));
-            return Avx2.SubtractSaturate(Vector256.Create((ushort)0x1000), smallest) == Vector256<ushort>.Zero;
+            (low, high) = (low + low, high + high);
+            var two = Vector256.Create((ushort)2);
+            var subnormal = Avx2.SubtractSaturate(Vector256.Create((ushort)0x07FD), Avx2.Min(low - two, high - two));
+            var special = Avx2.SubtractSaturate(Avx2.Max(low, high), Vector256.Create((ushort)0xF7FF));
+            return (subnormal | special) == Vector256<ushort>.Zero;
         }
 
         /// <summary>
         /// Four operations instead of eleven: the halves sign-extended and shifted left by 13 hold the sign in bit 31 (and in
         /// bits 28–30, masked off) and the exponent and mantissa in a float's places below a 112-too-small exponent, which
-        /// multiplying by 2^112 puts right (exact). A zero would come out right too, but a subnormal would make that multiply
-        /// take a microcode assist (about 30 times slower on the Xeon measured) and an infinity or NaN would come out finite,
-        /// hence <see cref="AllNormal32"/> first.
+        /// multiplying by 2^112 puts right (exact; a zero stays a zero). A subnormal would make that multiply take a microcode
+        /// assist (about 30 times slower on the Xeon measured) and an infinity or NaN would come out finite, hence regular lines
+        /// only (<see cref="Matrix.RegularLines"/>, <see cref="AllRegular32"/>).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector256<float> WidenNormal8(ushort* source)
+        public static unsafe Vector256<float> WidenRegular8(ushort* source)
         {
             var h = Avx2.ConvertToVector256Int32((short*)source);
             return (Avx2.ShiftLeftLogical(h, 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * Vector256.Create(0x77800000).AsSingle(); // 2^112
+        }
+
+        /// <summary><see cref="WidenRegular8"/> of sixteen halves (AVX-512).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector512<float> WidenRegular16(ushort* source)
+        {
+            var h = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source));
+            return (Avx512F.ShiftLeftLogical(h, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * Vector512.Create(0x77800000).AsSingle(); // 2^112
         }
     }
 
@@ -305,11 +339,14 @@ public static partial class Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector512<float> Widen16(ushort* source) => Kernels.Widen16(source, f16: false);
 
-        /// <summary>BF16 widens in two operations whatever its values: no check needed.</summary>
-        public static unsafe bool AllNormal32(ushort* source) => true;
+        /// <summary>BF16 widens in two operations whatever its values: no map needed.</summary>
+        public static unsafe bool IsRegular(byte* map, int line) => true;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector256<float> WidenNormal8(ushort* source) => Kernels.Widen8(source, f16: false);
+        public static unsafe Vector256<float> WidenRegular8(ushort* source) => Kernels.Widen8(source, f16: false);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector512<float> WidenRegular16(ushort* source) => Kernels.Widen16(source, f16: false);
     }
 
     /// <summary>

@@ -6,9 +6,7 @@ namespace EdgeJamba.Runtime;
 public static partial class Kernels
 {
     /// <summary>
-    /// 16-bit floats to float32, exactly: F16 as IEEE binary16, BF16 as the upper half of a binary32's bits. With AVX2, F16
-    /// goes 32 at a time, by the four-operation widening where all 32 are normal numbers (a prefill's weight tiles: jamba-128m
-    /// f16 prefill on two threads 433 → 442 tok/s).
+    /// 16-bit floats to float32, exactly: F16 as IEEE binary16, BF16 as the upper half of a binary32's bits.
     /// </summary>
     /// <param name="source">The 16-bit elements.</param>
     /// <param name="dtype"><see cref="TensorDType.F16"/> or <see cref="TensorDType.BF16"/>.</param>
@@ -25,14 +23,6 @@ public static partial class Kernels
                 fixed (ushort* from = source)
                 fixed (float* to = destination)
                 {
-                    for (; done + 32 <= source.Length; done += 32)
-                    {
-                        bool normal = F16Format.AllNormal32(from + done);
-                        for (int at = done; at < done + 32; at += 8)
-                        {
-                            System.Runtime.Intrinsics.Vector256.Store(normal ? F16Format.WidenNormal8(from + at) : Widen8(from + at, f16: true), to + at);
-                        }
-                    }
                     for (; done + 8 <= source.Length; done += 8)
                     {
                         System.Runtime.Intrinsics.Vector256.Store(Widen8(from + done, f16: true), to + done);
@@ -48,6 +38,39 @@ public static partial class Kernels
         else
         {
             Throw(nameof(dtype), $"{dtype} is not a 16-bit float type.");
+        }
+    }
+
+    /// <summary>Whether the matrix products read <see cref="Matrix.RegularLines"/> maps on this machine (AVX2 with FMA).</summary>
+    public static bool UsesRegularLines => System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+
+    /// <summary>
+    /// Fills the <see cref="Matrix.RegularLines"/> map of the F16 matrix <c>[rows, cols]</c> at <paramref name="data"/>
+    /// (<see cref="Matrix.RegularLineBytes(int, int)"/> bytes at <paramref name="map"/>): for each row, a bit per 32 whole
+    /// columns, set when all 32 halves are zeros or normal numbers (no subnormal, infinity or NaN).
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Without <see cref="UsesRegularLines"/>: nothing would read the map.</exception>
+    public static unsafe void MapRegularLines(ushort* data, int rows, int cols, byte* map)
+    {
+        if (!UsesRegularLines)
+        {
+            throw new PlatformNotSupportedException("the map of regular lines is read only by the AVX2 matrix products");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        int lines = cols / Matrix.LineColumns, stride = Matrix.RegularLineBytesPerRow(cols);
+        for (int r = 0; r < rows; r++)
+        {
+            ushort* row = data + ((long)r * cols);
+            byte* bits = map + ((long)r * stride);
+            new Span<byte>(bits, stride).Clear();
+            for (int line = 0; line < lines; line++)
+            {
+                if (F16Format.AllRegular32(row + (line * Matrix.LineColumns)))
+                {
+                    bits[line >> 3] |= (byte)(1 << (line & 7));
+                }
+            }
         }
     }
 

@@ -25,6 +25,7 @@ public sealed unsafe partial class Checkpoint : IDisposable
     private readonly SafetensorsFile[] _files;
     private readonly Dictionary<string, (SafetensorsFile File, TensorInfo Info)> _tensors;
     private readonly Dictionary<string, nint> _floats = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, int Cols), nint> _regularLines = [];
     private readonly List<nint> _owned = [];
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -111,15 +112,37 @@ public sealed unsafe partial class Checkpoint : IDisposable
     /// <summary>
     /// A weight read only by the matrix products (<see cref="Kernels.MatVec"/>, <see cref="Kernels.MatMul"/>) or row by
     /// row (<see cref="Runtime.Matrix.CopyRowTo"/>): as <see cref="Matrix(string, int, int)"/>, but F16 and BF16 tensors
-    /// stay in their stored 16-bit form, in place in the mapping, and are widened on the fly (half the bytes read).
+    /// stay in their stored 16-bit form, in place in the mapping, and are widened on the fly (half the bytes read). Where
+    /// the products read it (<see cref="Kernels.UsesRegularLines"/>), an F16 weight comes with its
+    /// <see cref="Runtime.Matrix.RegularLines"/> map, made on first use (one pass over the weight; a 512th of its bytes).
     /// </summary>
     public Matrix Weight(string name, int rows, int cols)
     {
         CheckMatrixShape(name, rows, cols);
         (SafetensorsFile file, TensorInfo info) = Find(name);
-        return info.DType is TensorDType.F16 or TensorDType.BF16
-            ? new Matrix(file.DataPointer(info), info.DType, rows, cols)
-            : new Matrix(Floats(name), rows, cols);
+        return info.DType switch
+        {
+            TensorDType.F16 => new Matrix(file.DataPointer(info), info.DType, rows, cols, Kernels.UsesRegularLines ? RegularLines(name, rows, cols) : null),
+            TensorDType.BF16 => new Matrix(file.DataPointer(info), info.DType, rows, cols),
+            _ => new Matrix(Floats(name), rows, cols),
+        };
+    }
+
+    /// <summary>The <see cref="Runtime.Matrix.RegularLines"/> map of F16 weight <paramref name="name"/>, made once.</summary>
+    private byte* RegularLines(string name, int rows, int cols)
+    {
+        lock (_lock)
+        {
+            (SafetensorsFile file, TensorInfo info) = Find(name);
+            if (!_regularLines.TryGetValue((name, cols), out nint map))
+            {
+                map = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(Runtime.Matrix.RegularLineBytes(rows, cols), 1), 64);
+                _owned.Add(map);
+                Kernels.MapRegularLines((ushort*)file.DataPointer(info), rows, cols, (byte*)map);
+                _regularLines.Add((name, cols), map);
+            }
+            return (byte*)map;
+        }
     }
 
     private void CheckMatrixShape(string name, int rows, int cols)
@@ -231,6 +254,7 @@ public sealed unsafe partial class Checkpoint : IDisposable
             }
             _owned.Clear();
             _floats.Clear();
+            _regularLines.Clear();
             OwnedBytes = 0;
             foreach (SafetensorsFile file in _files)
             {

@@ -97,6 +97,96 @@ public class MatVecTests
         }
     }
 
+    /// <summary>
+    /// The map of regular lines sets a line's bit exactly when its 32 halves are zeros or normal numbers, by
+    /// <see cref="Half"/>'s own classification: lines of random normal halves, each with one F16 bit pattern planted (every
+    /// pattern once), in rows of 11 lines and 5 columns more (a partial line has no bit), each row's bits from a new byte.
+    /// </summary>
+    [SkippableFact]
+    public unsafe void MapRegularLines_marks_the_lines_of_zeros_and_normal_numbers()
+    {
+        Skip.IfNot(Kernels.UsesRegularLines, "the map is read only by the AVX2 products");
+        const int lines = 11, cols = (lines * Matrix.LineColumns) + 5, rows = (65536 + lines - 1) / lines;
+        var random = new Random(6);
+        var data = new ushort[rows * cols];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = BitConverter.HalfToUInt16Bits((Half)(((random.NextDouble() * 2) - 1) * 1000));
+        }
+        for (int pattern = 0; pattern < 65536; pattern++)
+        {
+            int row = pattern / lines, line = pattern % lines;
+            data[(row * cols) + (line * Matrix.LineColumns) + random.Next(Matrix.LineColumns)] = (ushort)pattern;
+        }
+        int stride = Matrix.RegularLineBytesPerRow(cols);
+        Assert.Equal(2, stride);
+        var map = new byte[Matrix.RegularLineBytes(rows, cols)];
+        Array.Fill(map, (byte)0xFF);
+        fixed (ushort* weights = data)
+        fixed (byte* bits = map)
+        {
+            Kernels.MapRegularLines(weights, rows, cols, bits);
+        }
+        for (int row = 0; row < rows; row++)
+        {
+            for (int line = 0; line < 16; line++)
+            {
+                bool expected = line < lines && data.AsSpan((row * cols) + (line * Matrix.LineColumns), Matrix.LineColumns).ToArray()
+                    .Select(BitConverter.UInt16BitsToHalf).All(h => Half.IsFinite(h) && !Half.IsSubnormal(h));
+                Assert.True(expected == ((map[(row * stride) + (line >> 3)] >> (line & 7) & 1) == 1), $"row {row}, line {line}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// F16 rows with a map of regular lines take the four-operation widening on the marked lines and the exact one on the
+    /// rest, and still sum exactly as the 256-bit dot product of the row widened by <see cref="Half"/>: rows with subnormal,
+    /// infinite and zero halves planted in some lines, a partial last line, maps of one to three bytes per row, and a
+    /// slice of the rows (its map starts at its first row's bits).
+    /// </summary>
+    [SkippableFact]
+    public unsafe void MatVec_of_F16_rows_with_a_map_of_regular_lines_keeps_the_bits()
+    {
+        Skip.IfNot(Kernels.UsesRegularLines, "the map is read only by the AVX2 products");
+        var random = new Random(7);
+        ushort[] planted = [0x0000, 0x8000, 0x0001, 0x83FF, 0x7C00, 0xFC00, 0x0400, 0x7BFF];
+        foreach (int cols in new[] { 32, 64, 96, 300, 600, 1000 })
+        {
+            const int rows = 7;
+            var data = new ushort[rows * cols];
+            for (int i = 0; i < data.Length; i++)
+            {
+                data[i] = BitConverter.HalfToUInt16Bits((Half)((random.NextDouble() * 2) - 1));
+            }
+            for (int k = 0; k < rows * cols / 40; k++)
+            {
+                data[random.Next(data.Length)] = planted[random.Next(planted.Length)];
+            }
+            float[] x = Uniform(random, cols), actual = new float[rows], sliced = new float[rows - 2];
+            var map = new byte[Matrix.RegularLineBytes(rows, cols)];
+            fixed (ushort* weights = data)
+            fixed (byte* bits = map)
+            {
+                Kernels.MapRegularLines(weights, rows, cols, bits);
+                var w = new Matrix(weights, TensorDType.F16, rows, cols, bits);
+                Kernels.MatVec(w, x, actual);
+                Kernels.MatVec(w.Slice(2, rows - 2), x, sliced);
+            }
+            Assert.Contains(map, b => b != 0);
+            for (int r = 0; r < rows; r++)
+            {
+                float[] widened = data.AsSpan(r * cols, cols).ToArray().Select(h => (float)BitConverter.UInt16BitsToHalf(h)).ToArray();
+                float expected = Kernels.Dot<Simd256, System.Runtime.Intrinsics.Vector256<float>>(widened, x);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual[r]) || (float.IsNaN(expected) && float.IsNaN(actual[r])),
+                    $"{rows}x{cols}, row {r}: {actual[r]} vs {expected}");
+                if (r >= 2)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(actual[r]) == BitConverter.SingleToInt32Bits(sliced[r - 2]) || float.IsNaN(actual[r]), $"{rows}x{cols}, slice row {r - 2}");
+                }
+            }
+        }
+    }
+
     /// <summary>Every column count 1..256 (3 rows) plus large and odd shapes.</summary>
     internal static void Check(MatVecKernel matVec)
     {

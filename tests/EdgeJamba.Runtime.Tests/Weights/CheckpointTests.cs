@@ -93,6 +93,31 @@ public sealed unsafe class CheckpointTests : IDisposable
         Assert.Equal(7f, first.Row(1)[3]);
     }
 
+    /// <summary>
+    /// An F16 weight stays in the mapping with its map of regular lines (made once, a bit per 32 columns), where the
+    /// products read one; a BF16 weight has none. Row 0's lines are all zeros and normal numbers, row 1's second line
+    /// holds a subnormal.
+    /// </summary>
+    [SkippableFact]
+    public void Weight_F16_CarriesItsMapOfRegularLines()
+    {
+        Skip.IfNot(Kernels.UsesRegularLines, "the map is made only where the AVX2 products read it");
+        var halves = Enumerable.Range(0, 2 * 96).Select(i => i % 5 == 0 ? (Half)0 : (Half)(1 + (i % 7))).ToArray();
+        halves[96 + 40] = BitConverter.UInt16BitsToHalf(0x0001);
+        Write(_temp.File("model.safetensors"), [F16("h.weight", [2, 96], halves), BF16("b.weight", [1, 32], [.. Enumerable.Repeat((ushort)0x3F80, 32)])]);
+
+        using Checkpoint checkpoint = Checkpoint.Open(_temp.Path);
+        Matrix first = checkpoint.Weight("h.weight", 2, 96), second = checkpoint.Weight("h.weight", 2, 96);
+
+        Assert.Equal(TensorDType.F16, first.DType);
+        Assert.True(first.RegularLines != null && first.RegularLines == second.RegularLines);
+        Assert.Equal(0b111, first.RegularLines[0]);
+        Assert.Equal(0b101, first.RegularLines[1]);
+        Assert.Equal(0b101, first.Slice(1, 1).RegularLines[0]);
+        Assert.True(checkpoint.Weight("b.weight", 1, 32).RegularLines == null);
+        Assert.Equal(0, checkpoint.OwnedBytes);
+    }
+
     [Fact]
     public void Matrix_F32_IsZeroCopy()
     {
