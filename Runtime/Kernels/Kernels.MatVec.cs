@@ -173,11 +173,14 @@ public static partial class Kernels
     /// <see cref="MatVecPacked{TSimd, TVector}"/> with AVX2 and FMA: the 16-bit weights are widened in registers, eight at a time,
     /// straight into the multiply-adds (no buffer); where AVX-512 is compiled in, sixteen at a time into the same 256-bit
     /// multiply-adds, which halves the widening's instructions (F16's take eleven per pass; jamba-128m f16 decode in a native
-    /// build 57 → 63 tok/s). F16 lines (32 values, one cache line) that the weight's <see cref="Matrix.RegularLines"/> map
-    /// marks as zeros and normal numbers only, nearly every line of a real checkpoint, take a four-operation widening instead
-    /// (jamba-128m f16 decode, one / two threads: default x86-64-v3 build 46.5 / 88 → 65 / 127 tok/s, native build 65 / 125 →
-    /// 68 / 133; testing each line in the loop instead of reading the map gave the v3 build only 58 / 113, and nothing in a
-    /// native build). Each row's result has the bits of <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
+    /// build 57 → 63 tok/s). Without AVX-512, F16 lines (32 values, one cache line) that the weight's
+    /// <see cref="Matrix.RegularLines"/> map marks as zeros and normal numbers only take a four-operation widening instead
+    /// of eleven (jamba-128m f16 decode, one / two threads, in the default x86-64-v3 build: random weights, 3.5% of lines
+    /// irregular, 46.5 / 88 → 65 / 127 tok/s; weights of standard deviation 0.02, 7.5% irregular, 46.4 / 88 → 61 / 118;
+    /// testing each line in the loop instead of reading the map gave 58 / 113). A native build keeps the sixteen-wide exact
+    /// widening: with the map it gained on random weights (65 → 68) but lost on the 0.02 ones (64.3 → 63.7), the irregular
+    /// lines' mispredicted branches costing what the shorter widening saves. Each row's result has the bits of
+    /// <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
     /// </summary>
     private static void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
     {
@@ -211,25 +214,16 @@ public static partial class Kernels
                 // One cache line of weights per pass.
                 Sse.Prefetch1((byte*)(row + i) + WeightPrefetchBytes);
                 Vector256<float> w0, w1, w2, w3;
-                if (TFormat.IsRegular(regular, i / Matrix.LineColumns))
-                {
-                    if (Avx512BW.IsSupported)
-                    {
-                        var low = TFormat.WidenRegular16(row + i);
-                        var high = TFormat.WidenRegular16(row + i + 16);
-                        (w0, w1, w2, w3) = (low.GetLower(), low.GetUpper(), high.GetLower(), high.GetUpper());
-                    }
-                    else
-                    {
-                        (w0, w1, w2, w3) = (TFormat.WidenRegular8(row + i), TFormat.WidenRegular8(row + i + 8), TFormat.WidenRegular8(row + i + 16), TFormat.WidenRegular8(row + i + 24));
-                    }
-                }
-                else if (Avx512BW.IsSupported)
+                if (Avx512BW.IsSupported)
                 {
                     // Sixteen at a time (half the widening instructions), into the same multiply-adds.
                     var low = TFormat.Widen16(row + i);
                     var high = TFormat.Widen16(row + i + 16);
                     (w0, w1, w2, w3) = (low.GetLower(), low.GetUpper(), high.GetLower(), high.GetUpper());
+                }
+                else if (TFormat.IsRegular(regular, i / Matrix.LineColumns))
+                {
+                    (w0, w1, w2, w3) = (TFormat.WidenRegular8(row + i), TFormat.WidenRegular8(row + i + 8), TFormat.WidenRegular8(row + i + 16), TFormat.WidenRegular8(row + i + 24));
                 }
                 else
                 {
@@ -273,9 +267,6 @@ public static partial class Kernels
 
         /// <summary><see cref="Widen8"/> of eight zeros or normal numbers (cheaper where the format needs it).</summary>
         static abstract unsafe Vector256<float> WidenRegular8(ushort* source);
-
-        /// <summary><see cref="Widen16"/> of sixteen zeros or normal numbers.</summary>
-        static abstract unsafe Vector512<float> WidenRegular16(ushort* source);
     }
 
     /// <summary>IEEE binary16: <see cref="Widen8(ushort*, bool)"/> and <see cref="Widen16(ushort*, bool)"/> with <c>f16</c> set.</summary>
@@ -320,14 +311,6 @@ public static partial class Kernels
             var h = Avx2.ConvertToVector256Int32((short*)source);
             return (Avx2.ShiftLeftLogical(h, 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * Vector256.Create(0x77800000).AsSingle(); // 2^112
         }
-
-        /// <summary><see cref="WidenRegular8"/> of sixteen halves (AVX-512).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector512<float> WidenRegular16(ushort* source)
-        {
-            var h = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source));
-            return (Avx512F.ShiftLeftLogical(h, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * Vector512.Create(0x77800000).AsSingle(); // 2^112
-        }
     }
 
     /// <summary>bfloat16: <see cref="Widen8(ushort*, bool)"/> and <see cref="Widen16(ushort*, bool)"/> with <c>f16</c> clear.</summary>
@@ -344,9 +327,6 @@ public static partial class Kernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector256<float> WidenRegular8(ushort* source) => Kernels.Widen8(source, f16: false);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector512<float> WidenRegular16(ushort* source) => Kernels.Widen16(source, f16: false);
     }
 
     /// <summary>

@@ -41,8 +41,12 @@ public static partial class Kernels
         }
     }
 
-    /// <summary>Whether the matrix products read <see cref="Matrix.RegularLines"/> maps on this machine (AVX2 with FMA).</summary>
-    public static bool UsesRegularLines => System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    /// <summary>
+    /// Whether the matrix products read <see cref="Matrix.RegularLines"/> maps on this machine: AVX2 with FMA, without
+    /// AVX-512 (whose sixteen-wide exact widening does as well without one).
+    /// </summary>
+    public static bool UsesRegularLines =>
+        System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
 
     /// <summary>
     /// Fills the <see cref="Matrix.RegularLines"/> map of the F16 matrix <c>[rows, cols]</c> at <paramref name="data"/>
@@ -54,7 +58,7 @@ public static partial class Kernels
     {
         if (!UsesRegularLines)
         {
-            throw new PlatformNotSupportedException("the map of regular lines is read only by the AVX2 matrix products");
+            throw new PlatformNotSupportedException("the map of regular lines is read only by the AVX2 matrix products without AVX-512");
         }
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
