@@ -18,6 +18,51 @@ public class MatMulTests
         CheckOne(Kernels.MatMul, w, 6, random);
     }
 
+    /// <summary>
+    /// With 256-bit vectors every output of two tokens or more sums in the documented order, bit for bit: eight-lane
+    /// multiply-add chains over the row's whole vectors, their <see cref="System.Runtime.Intrinsics.Vector256.Sum{T}(System.Runtime.Intrinsics.Vector256{T})"/>
+    /// added to zero, then a scalar chain over the last columns added; here written out one output at a time, for odd and
+    /// even rows and token counts, column counts with and without a tail, and a weight larger than a row block.
+    /// </summary>
+    [SkippableFact]
+    public void MatMul_at_256_bits_sums_each_output_in_the_documented_order()
+    {
+        Skip.IfNot(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, "the order is the 256-bit one");
+        var random = new Random(8);
+        foreach ((int rows, int cols) in new[] { (1, 8), (2, 16), (3, 13), (7, 64), (9, 100), (5, 512), (70, 1001) })
+        {
+            using var w = new NativeMatrix(rows, cols, random);
+            foreach (int count in new[] { 2, 3, 5, 8, 9 })
+            {
+                float[] x = Uniform(random, count * cols), destination = new float[count * rows];
+                Kernels.MatMul(w.Matrix, x, count, destination);
+                int body = cols & ~7;
+                for (int t = 0; t < count; t++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        ReadOnlySpan<float> row = w.Matrix.Row(r), token = x.AsSpan(t * cols, cols);
+                        var lanes = System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int i = 0; i < body; i += 8)
+                        {
+                            lanes = System.Runtime.Intrinsics.Vector256.MultiplyAddEstimate(
+                                System.Runtime.Intrinsics.Vector256.Create(row.Slice(i, 8)), System.Runtime.Intrinsics.Vector256.Create(token.Slice(i, 8)), lanes);
+                        }
+                        float tail = 0;
+                        for (int i = body; i < cols; i++)
+                        {
+                            tail = float.MultiplyAddEstimate(row[i], token[i], tail);
+                        }
+                        float expected = (0f + System.Runtime.Intrinsics.Vector256.Sum(lanes)) + tail;
+                        float actual = destination[(t * rows) + r];
+                        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                            $"{rows}x{cols}, count {count}, token {t}, row {r}: {actual} vs {expected}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void MatMul_WritesOnlyCountRows()
     {
