@@ -419,7 +419,7 @@ internal static class ModelEmitter
 internal sealed class ScratchSizes
 {
     /// <summary>Tokens per batched pass (prefill); matches the generic engine's.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
     public List<(string Name, long Length, string Comment)> Floats { get; } = new List<(string, long, string)>();
 

@@ -17,8 +17,13 @@ public sealed class GenericModel : LanguageModel
     private readonly LayerWeights[] _layers;
     private readonly float _eps;
 
-    /// <summary>Tokens processed per batched pass of a prompt; decode is a pass of one token.</summary>
-    public const int Chunk = 32;
+    /// <summary>
+    /// Tokens processed per batched pass of a prompt; decode is a pass of one token. Each pass reads every weight (and widens
+    /// every 16-bit one) once, so longer passes cost less per token: jamba-128m prefill of 256 tokens on one thread, f32 /
+    /// f16, 247 / 232 tok/s in passes of 32, 288 / 282 in passes of 64, 311 / 301 in passes of 128 (the default model and
+    /// stories260K no slower); the scratch grows with it (the default model's 0.37 → 1.42 MiB).
+    /// </summary>
+    public const int Chunk = 128;
 
     // Activations for up to Chunk tokens, row-major [token, width], sized for the widest layer (llama2.c's RunState).
     private readonly float[] _h, _x, _out, _q, _attention, _scores, _xz, _xc, _dbc, _dtRaw, _dt, _y, _qkv, _gates, _recurrent, _gate, _up, _router, _gathered, _expertOut, _logits;

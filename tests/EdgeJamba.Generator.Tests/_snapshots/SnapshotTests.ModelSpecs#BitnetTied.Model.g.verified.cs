@@ -100,13 +100,13 @@ public sealed partial class BitnetTiedModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[2048]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[2048]; // normed input of the current half-layer
-    public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[2048]; // queries
-    public readonly float[] Attention = new float[2048]; // attention output, all heads
+    public readonly float[] H = new float[8192]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[8192]; // normed input of the current half-layer
+    public readonly float[] Out = new float[8192]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[8192]; // queries
+    public readonly float[] Attention = new float[8192]; // attention output, all heads
     public readonly float[] Scores = new float[8192]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
@@ -117,19 +117,19 @@ internal sealed class Scratch
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[4096]; // feed-forward gate
-    public readonly float[] Up = new float[4096]; // feed-forward up
+    public readonly float[] Gate = new float[16384]; // feed-forward gate
+    public readonly float[] Up = new float[16384]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities [Chunk, Experts]
     public readonly float[] Gathered = new float[0]; // rows of x of the tokens that chose one expert
     public readonly float[] ExpertOut = new float[0]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[256]; // output logits
-    public readonly float[] XqScales = new float[32]; // scales of Xq (per token, or per q8_0 block)
+    public readonly float[] XqScales = new float[128]; // scales of Xq (per token, or per q8_0 block)
     public readonly int[] Chosen = new int[0]; // each token's chosen experts [Chunk, TopK]
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
-    public readonly sbyte[] Xq = new sbyte[4096]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
+    public readonly sbyte[] Xq = new sbyte[16384]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 111744;
+    public const long Bytes = 345600;
 }
 
 /// <summary>The width 64 as a type argument: products over 64 columns (and scans over state rows of 64) run code built for it.</summary>

@@ -108,36 +108,36 @@ public sealed partial class EdgeJambaDefaultTernaryModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[4096]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[4096]; // normed input of the current half-layer
-    public readonly float[] Out = new float[4096]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[4096]; // queries
-    public readonly float[] Attention = new float[4096]; // attention output, all heads
+    public readonly float[] H = new float[16384]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[16384]; // normed input of the current half-layer
+    public readonly float[] Out = new float[16384]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[16384]; // queries
+    public readonly float[] Attention = new float[16384]; // attention output, all heads
     public readonly float[] Scores = new float[4096]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[16384]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[8192]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[1280]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[256]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[8192]; // Mamba time steps
-    public readonly float[] Y = new float[8192]; // Mamba scan / mLSTM cell output
+    public readonly float[] Xz = new float[65536]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[32768]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[5120]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[1024]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[32768]; // Mamba time steps
+    public readonly float[] Y = new float[32768]; // Mamba scan / mLSTM cell output
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[8192]; // feed-forward gate
-    public readonly float[] Up = new float[8192]; // feed-forward up
-    public readonly float[] Router = new float[128]; // router probabilities [Chunk, Experts]
-    public readonly float[] Gathered = new float[4096]; // rows of x of the tokens that chose one expert
-    public readonly float[] ExpertOut = new float[8192]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
+    public readonly float[] Gate = new float[32768]; // feed-forward gate
+    public readonly float[] Up = new float[32768]; // feed-forward up
+    public readonly float[] Router = new float[512]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[16384]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[32768]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[256]; // output logits
-    public readonly float[] XqScales = new float[32]; // scales of Xq (per token, or per q8_0 block)
-    public readonly int[] Chosen = new int[64]; // each token's chosen experts [Chunk, TopK]
-    public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
-    public readonly sbyte[] Xq = new sbyte[8192]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
+    public readonly float[] XqScales = new float[128]; // scales of Xq (per token, or per q8_0 block)
+    public readonly int[] Chosen = new int[256]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[128]; // the chosen-expert slot of each row gathered for one expert
+    public readonly sbyte[] Xq = new sbyte[32768]; // int8 input of the quantized projections [Chunk, widest input padded to whole blocks]
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 393216;
+    public const long Bytes = 1520640;
 }
 
 /// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>

@@ -122,34 +122,34 @@ public sealed partial class HybridAllKindsModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[2048]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[2048]; // normed input of the current half-layer
-    public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[2048]; // queries
-    public readonly float[] Attention = new float[2048]; // attention output, all heads
+    public readonly float[] H = new float[8192]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[8192]; // normed input of the current half-layer
+    public readonly float[] Out = new float[8192]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[8192]; // queries
+    public readonly float[] Attention = new float[8192]; // attention output, all heads
     public readonly float[] Scores = new float[1024]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[8192]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[4096]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[1152]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[128]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[4096]; // Mamba time steps
-    public readonly float[] Y = new float[4096]; // Mamba scan / mLSTM cell output
-    public readonly float[] Qkv = new float[12288]; // mLSTM q, k, v (and HF's output gate)
-    public readonly float[] Gates = new float[8192]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
+    public readonly float[] Xz = new float[32768]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[16384]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[4608]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[512]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[16384]; // Mamba time steps
+    public readonly float[] Y = new float[16384]; // Mamba scan / mLSTM cell output
+    public readonly float[] Qkv = new float[49152]; // mLSTM q, k, v (and HF's output gate)
+    public readonly float[] Gates = new float[32768]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[256]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[4096]; // feed-forward gate
-    public readonly float[] Up = new float[4096]; // feed-forward up
-    public readonly float[] Router = new float[128]; // router probabilities [Chunk, Experts]
-    public readonly float[] Gathered = new float[2048]; // rows of x of the tokens that chose one expert
-    public readonly float[] ExpertOut = new float[4096]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
+    public readonly float[] Gate = new float[16384]; // feed-forward gate
+    public readonly float[] Up = new float[16384]; // feed-forward up
+    public readonly float[] Router = new float[512]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[8192]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[16384]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[256]; // output logits
-    public readonly int[] Chosen = new int[64]; // each token's chosen experts [Chunk, TopK]
-    public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
+    public readonly int[] Chosen = new int[256]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[128]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 274304;
+    public const long Bytes = 1078784;
 }
 
 /// <summary>The width 4 as a type argument: products over 4 columns (and scans over state rows of 4) run code built for it.</summary>

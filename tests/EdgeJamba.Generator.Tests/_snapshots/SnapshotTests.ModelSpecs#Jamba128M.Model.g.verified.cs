@@ -156,34 +156,34 @@ public sealed partial class Jamba128MModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[16384]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[16384]; // normed input of the current half-layer
-    public readonly float[] Out = new float[16384]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[16384]; // queries
-    public readonly float[] Attention = new float[16384]; // attention output, all heads
+    public readonly float[] H = new float[65536]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[65536]; // normed input of the current half-layer
+    public readonly float[] Out = new float[65536]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[65536]; // queries
+    public readonly float[] Attention = new float[65536]; // attention output, all heads
     public readonly float[] Scores = new float[8192]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[65536]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[32768]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[2048]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[1024]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[32768]; // Mamba time steps
-    public readonly float[] Y = new float[32768]; // Mamba scan / mLSTM cell output
+    public readonly float[] Xz = new float[262144]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[131072]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[8192]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[4096]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[131072]; // Mamba time steps
+    public readonly float[] Y = new float[131072]; // Mamba scan / mLSTM cell output
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[45056]; // feed-forward gate
-    public readonly float[] Up = new float[45056]; // feed-forward up
-    public readonly float[] Router = new float[128]; // router probabilities [Chunk, Experts]
-    public readonly float[] Gathered = new float[16384]; // rows of x of the tokens that chose one expert
-    public readonly float[] ExpertOut = new float[32768]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
+    public readonly float[] Gate = new float[180224]; // feed-forward gate
+    public readonly float[] Up = new float[180224]; // feed-forward up
+    public readonly float[] Router = new float[512]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[65536]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[131072]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[16384]; // output logits
-    public readonly int[] Chosen = new int[64]; // each token's chosen experts [Chunk, TopK]
-    public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
+    public readonly int[] Chosen = new int[256]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[128]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 1651584;
+    public const long Bytes = 6311424;
 }
 
 /// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>

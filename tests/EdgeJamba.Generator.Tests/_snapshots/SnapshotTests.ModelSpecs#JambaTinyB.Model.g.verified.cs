@@ -116,34 +116,34 @@ public sealed partial class JambaTinyBModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[3072]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[3072]; // normed input of the current half-layer
-    public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[3072]; // queries
-    public readonly float[] Attention = new float[3072]; // attention output, all heads
+    public readonly float[] H = new float[12288]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[12288]; // normed input of the current half-layer
+    public readonly float[] Out = new float[12288]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[12288]; // queries
+    public readonly float[] Attention = new float[12288]; // attention output, all heads
     public readonly float[] Scores = new float[8192]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[12288]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[6144]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[768]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[256]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[6144]; // Mamba time steps
-    public readonly float[] Y = new float[6144]; // Mamba scan / mLSTM cell output
+    public readonly float[] Xz = new float[49152]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[24576]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[3072]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[1024]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[24576]; // Mamba time steps
+    public readonly float[] Y = new float[24576]; // Mamba scan / mLSTM cell output
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[5120]; // feed-forward gate
-    public readonly float[] Up = new float[5120]; // feed-forward up
-    public readonly float[] Router = new float[256]; // router probabilities [Chunk, Experts]
-    public readonly float[] Gathered = new float[3072]; // rows of x of the tokens that chose one expert
-    public readonly float[] ExpertOut = new float[6144]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
+    public readonly float[] Gate = new float[20480]; // feed-forward gate
+    public readonly float[] Up = new float[20480]; // feed-forward up
+    public readonly float[] Router = new float[1024]; // router probabilities [Chunk, Experts]
+    public readonly float[] Gathered = new float[12288]; // rows of x of the tokens that chose one expert
+    public readonly float[] ExpertOut = new float[24576]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
     public readonly float[] Logits = new float[384]; // output logits
-    public readonly int[] Chosen = new int[64]; // each token's chosen experts [Chunk, TopK]
-    public readonly int[] Slots = new int[32]; // the chosen-expert slot of each row gathered for one expert
+    public readonly int[] Chosen = new int[256]; // each token's chosen experts [Chunk, TopK]
+    public readonly int[] Slots = new int[128]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 301952;
+    public const long Bytes = 1104896;
 }
 
 /// <summary>The width 8 as a type argument: products over 8 columns (and scans over state rows of 8) run code built for it.</summary>

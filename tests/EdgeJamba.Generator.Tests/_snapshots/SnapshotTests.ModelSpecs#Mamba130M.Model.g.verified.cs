@@ -188,20 +188,20 @@ public sealed partial class Mamba130MModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[24576]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[24576]; // normed input of the current half-layer
-    public readonly float[] Out = new float[24576]; // output of the current half-layer before the residual add
+    public readonly float[] H = new float[98304]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[98304]; // normed input of the current half-layer
+    public readonly float[] Out = new float[98304]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[0]; // queries
     public readonly float[] Attention = new float[0]; // attention output, all heads
     public readonly float[] Scores = new float[0]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[98304]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[49152]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[2560]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[1536]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[49152]; // Mamba time steps
-    public readonly float[] Y = new float[49152]; // Mamba scan / mLSTM cell output
+    public readonly float[] Xz = new float[393216]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[196608]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[10240]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[6144]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[196608]; // Mamba time steps
+    public readonly float[] Y = new float[196608]; // Mamba scan / mLSTM cell output
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
@@ -215,7 +215,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 1495456;
+    public const long Bytes = 5378464;
 }
 
 /// <summary>The width 16 as a type argument: products over 16 columns (and scans over state rows of 16) run code built for it.</summary>

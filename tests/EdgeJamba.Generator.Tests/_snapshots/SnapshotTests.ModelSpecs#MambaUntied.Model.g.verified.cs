@@ -100,20 +100,20 @@ public sealed partial class MambaUntiedModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[3072]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[3072]; // normed input of the current half-layer
-    public readonly float[] Out = new float[3072]; // output of the current half-layer before the residual add
+    public readonly float[] H = new float[12288]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[12288]; // normed input of the current half-layer
+    public readonly float[] Out = new float[12288]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[0]; // queries
     public readonly float[] Attention = new float[0]; // attention output, all heads
     public readonly float[] Scores = new float[0]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[12288]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[6144]; // Mamba / xLSTM conv output
-    public readonly float[] Dbc = new float[704]; // Mamba x_proj output [dt | B | C]
-    public readonly float[] DtRaw = new float[192]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[6144]; // Mamba time steps
-    public readonly float[] Y = new float[6144]; // Mamba scan / mLSTM cell output
+    public readonly float[] Xz = new float[49152]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[24576]; // Mamba / xLSTM conv output
+    public readonly float[] Dbc = new float[2816]; // Mamba x_proj output [dt | B | C]
+    public readonly float[] DtRaw = new float[768]; // Mamba dt before dt_proj, packed
+    public readonly float[] Dt = new float[24576]; // Mamba time steps
+    public readonly float[] Y = new float[24576]; // Mamba scan / mLSTM cell output
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
@@ -127,7 +127,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 164608;
+    public const long Bytes = 654592;
 }
 
 /// <summary>The width 6 as a type argument: products over 6 columns (and scans over state rows of 6) run code built for it.</summary>

@@ -140,13 +140,13 @@ public sealed partial class Stories110MModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[24576]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[24576]; // normed input of the current half-layer
-    public readonly float[] Out = new float[24576]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[24576]; // queries
-    public readonly float[] Attention = new float[24576]; // attention output, all heads
+    public readonly float[] H = new float[98304]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[98304]; // normed input of the current half-layer
+    public readonly float[] Out = new float[98304]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[98304]; // queries
+    public readonly float[] Attention = new float[98304]; // attention output, all heads
     public readonly float[] Scores = new float[2048]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
@@ -157,8 +157,8 @@ internal sealed class Scratch
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[65536]; // feed-forward gate
-    public readonly float[] Up = new float[65536]; // feed-forward up
+    public readonly float[] Gate = new float[262144]; // feed-forward gate
+    public readonly float[] Up = new float[262144]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities [Chunk, Experts]
     public readonly float[] Gathered = new float[0]; // rows of x of the tokens that chose one expert
     public readonly float[] ExpertOut = new float[0]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
@@ -167,7 +167,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 1152000;
+    public const long Bytes = 4199424;
 }
 
 /// <summary>The width 768 as a type argument: products over 768 columns (and scans over state rows of 768) run code built for it.</summary>

@@ -116,13 +116,13 @@ public sealed partial class Stories15MModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[9216]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[9216]; // normed input of the current half-layer
-    public readonly float[] Out = new float[9216]; // output of the current half-layer before the residual add
-    public readonly float[] Q = new float[9216]; // queries
-    public readonly float[] Attention = new float[9216]; // attention output, all heads
+    public readonly float[] H = new float[36864]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[36864]; // normed input of the current half-layer
+    public readonly float[] Out = new float[36864]; // output of the current half-layer before the residual add
+    public readonly float[] Q = new float[36864]; // queries
+    public readonly float[] Attention = new float[36864]; // attention output, all heads
     public readonly float[] Scores = new float[512]; // attention scores of one token, two heads at a time
     public readonly float[] Xz = new float[0]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
     public readonly float[] Xc = new float[0]; // Mamba / xLSTM conv output
@@ -133,8 +133,8 @@ internal sealed class Scratch
     public readonly float[] Qkv = new float[0]; // mLSTM q, k, v (and HF's output gate)
     public readonly float[] Gates = new float[0]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[0]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[24576]; // feed-forward gate
-    public readonly float[] Up = new float[24576]; // feed-forward up
+    public readonly float[] Gate = new float[98304]; // feed-forward gate
+    public readonly float[] Up = new float[98304]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities [Chunk, Experts]
     public readonly float[] Gathered = new float[0]; // rows of x of the tokens that chose one expert
     public readonly float[] ExpertOut = new float[0]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
@@ -143,7 +143,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 510976;
+    public const long Bytes = 1653760;
 }
 
 /// <summary>The width 288 as a type argument: products over 288 columns (and scans over state rows of 288) run code built for it.</summary>

@@ -106,25 +106,25 @@ public sealed partial class XlstmNxaiAModel : LanguageModel
 internal sealed class Scratch
 {
     /// <summary>Tokens per batched pass; the per-token buffers hold this many rows.</summary>
-    public const int Chunk = 32;
+    public const int Chunk = 128;
 
-    public readonly float[] H = new float[2048]; // residual stream [Chunk, HiddenSize]
-    public readonly float[] X = new float[2048]; // normed input of the current half-layer
-    public readonly float[] Out = new float[2048]; // output of the current half-layer before the residual add
+    public readonly float[] H = new float[8192]; // residual stream [Chunk, HiddenSize]
+    public readonly float[] X = new float[8192]; // normed input of the current half-layer
+    public readonly float[] Out = new float[8192]; // output of the current half-layer before the residual add
     public readonly float[] Q = new float[0]; // queries
     public readonly float[] Attention = new float[0]; // attention output, all heads
     public readonly float[] Scores = new float[0]; // attention scores of one token, two heads at a time
-    public readonly float[] Xz = new float[8192]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
-    public readonly float[] Xc = new float[4096]; // Mamba / xLSTM conv output
+    public readonly float[] Xz = new float[32768]; // Mamba in_proj / NX-AI mLSTM proj_up output [x | z]
+    public readonly float[] Xc = new float[16384]; // Mamba / xLSTM conv output
     public readonly float[] Dbc = new float[0]; // Mamba x_proj output [dt | B | C]
     public readonly float[] DtRaw = new float[0]; // Mamba dt before dt_proj, packed
-    public readonly float[] Dt = new float[4096]; // Mamba time steps
-    public readonly float[] Y = new float[4096]; // Mamba scan / mLSTM cell output
-    public readonly float[] Qkv = new float[12288]; // mLSTM q, k, v (and HF's output gate)
-    public readonly float[] Gates = new float[8192]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
+    public readonly float[] Dt = new float[16384]; // Mamba time steps
+    public readonly float[] Y = new float[16384]; // Mamba scan / mLSTM cell output
+    public readonly float[] Qkv = new float[49152]; // mLSTM q, k, v (and HF's output gate)
+    public readonly float[] Gates = new float[32768]; // mLSTM input and forget gates / sLSTM gate pre-activations [i | f | z | o]
     public readonly float[] Recurrent = new float[256]; // sLSTM recurrent term of one token
-    public readonly float[] Gate = new float[4096]; // feed-forward gate
-    public readonly float[] Up = new float[4096]; // feed-forward up
+    public readonly float[] Gate = new float[16384]; // feed-forward gate
+    public readonly float[] Up = new float[16384]; // feed-forward up
     public readonly float[] Router = new float[0]; // router probabilities [Chunk, Experts]
     public readonly float[] Gathered = new float[0]; // rows of x of the tokens that chose one expert
     public readonly float[] ExpertOut = new float[0]; // each token's chosen experts' outputs [Chunk, TopK, HiddenSize]
@@ -133,7 +133,7 @@ internal sealed class Scratch
     public readonly int[] Slots = new int[0]; // the chosen-expert slot of each row gathered for one expert
 
     /// <summary>Bytes of all the buffers above.</summary>
-    public const long Bytes = 223232;
+    public const long Bytes = 886784;
 }
 
 /// <summary>The width 64 as a type argument: products over 64 columns (and scans over state rows of 64) run code built for it.</summary>
