@@ -57,6 +57,8 @@ public readonly unsafe struct Matrix
 
     public int Rows { get; }
 
+    public int Cols { get; }
+
     /// <summary>
     /// Null, or a bit per line of <see cref="LineColumns"/> whole columns of each row (a partial last line has none), set when
     /// the line is regular: its 32 halves are zeros or normal numbers, no subnormal, infinity or NaN. Each row's bits start a byte
@@ -64,8 +66,6 @@ public readonly unsafe struct Matrix
     /// instead of eleven; the map only chooses between two exact widenings, so results do not depend on it.
     /// </summary>
     public byte* RegularLines { get; }
-
-    public int Cols { get; }
 
     public long Length => (long)Rows * Cols;
 
