@@ -168,7 +168,10 @@ public static partial class Kernels
     /// instead of slices; and, on Intel cores (<see cref="PrefetchFloatRows"/>), the two rows prefetched
     /// <see cref="MatMulPrefetchFloats"/> ahead, since the block's rows come from L2 for every four tokens. jamba-128m f32
     /// prefill (<c>bench -p 128 -n 1 -r 5</c>, three interleaved rounds on the Xeon), one / two threads: 221–224 / 419–435
-    /// tok/s before, 228–234 / 426–452 with the single reduction, 248–260 / 450–486 with the hints too.
+    /// tok/s before, 228–234 / 426–452 with the single reduction, 248–260 / 450–486 with the hints too. Its loop repeats
+    /// <see cref="DotTwoRowsFourTokens{TSimd, TVector}"/>'s on purpose: the same reduction and hints put into that generic
+    /// helper (a hints type argument, pointers for rows and outputs) measured 3–4% slower (jamba-128m f32 prefill of 256
+    /// tokens, three interleaved rounds: 302–304 against 308–313 tok/s on one thread, 567–571 against 593–595 on two).
     /// </summary>
     private static unsafe void MatMulFloatRowsAvx<THints>(in Matrix w, int first, int outputs, ReadOnlySpan<float> x, int count, Span<float> destination,
         int rowStart, int rowEnd)
