@@ -93,6 +93,46 @@ public sealed unsafe class Q8Tests
     }
 
     [Fact]
+    public void QuantizeQ8Row_rounds_each_float32_quotient_half_away_from_zero_bit_for_bit()
+    {
+        var random = new Random(24);
+        const int cols = 7 * 32 + 5;
+        float[] row = KernelTestData.Uniform(random, cols, 3f);
+        // Block 1: its maximum is 127, so d = 1 and each quotient is the value itself: exact halves and the floats beside them.
+        float[] halves = [127f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -126.5f, 0.49999997f, -0.49999997f, 1.5000001f, -1.4999999f, 3.5f, -0f];
+        halves.CopyTo(row, 32);
+        row.AsSpan(64, 32).Clear(); // block 2: all zero
+        row[100] = float.NaN; // block 3
+        row[140] = float.PositiveInfinity; // block 4
+        row[cols - 1] = -2.25f; // the partial last block
+        var quants = new sbyte[QuantizedRows.PadColumns(cols)];
+        var scales = new float[quants.Length / 32];
+        WeightQuantizer.QuantizeQ8Row(row, quants, scales);
+        for (int b = 0; b * 32 < cols; b++)
+        {
+            var block = row.AsSpan(b * 32, Math.Min(32, cols - (b * 32)));
+            float absMax = 0f;
+            bool nan = false;
+            foreach (float v in block)
+            {
+                nan |= float.IsNaN(v);
+                absMax = Math.Abs(v) > absMax ? Math.Abs(v) : absMax;
+            }
+            float d = nan ? float.NaN : absMax / 127f, inverse = d != 0 ? 1f / d : 0f;
+            Assert.True(nan ? float.IsNaN(scales[b]) : BitConverter.SingleToInt32Bits(d) == BitConverter.SingleToInt32Bits(scales[b]), $"block {b}: scale {scales[b]} vs {d}");
+            for (int i = 0; i < block.Length; i++)
+            {
+                float quotient = block[i] * inverse;
+                // A NaN quotient (a NaN in the block, or an infinity times 0) gives code 0.
+                double expected = float.IsNaN(quotient) ? 0 : Math.Round((double)quotient, MidpointRounding.AwayFromZero);
+                Assert.True(expected == quants[(b * 32) + i], $"block {b}, value {block[i]}: code {quants[(b * 32) + i]} vs {expected}");
+            }
+        }
+        Assert.Equal(new sbyte[] { 127, 3, -3, 1, -1, 127, -127, 0, 0, 2, -1, 4, 0 }, quants[32..45]);
+        Assert.All(quants[cols..], q => Assert.Equal(0, q));
+    }
+
+    [Fact]
     public void Q8MatMul_with_quantized_inputs_approaches_the_float_product()
     {
         var random = new Random(23);
