@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -60,13 +61,63 @@ public static partial class Kernels
     /// output has the same bits whatever the range (the worker pool's split), its row computed alone or in a group of four.
     /// </summary>
     internal static void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
-        int rowStart, int rowEnd)
+        int rowStart, int rowEnd) =>
+        Q8MatMulRows(w, x, scales, count, destination, rowStart, rowEnd, count > 1 ? BestQ8RowGroups : Q8RowGroups.None);
+
+    /// <summary>How <see cref="Q8MatMulRows(in Q8Matrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int, Q8RowGroups)"/> multiplies four rows at a time.</summary>
+    internal enum Q8RowGroups
+    {
+        /// <summary>Each row alone (<see cref="Q8Dot"/>).</summary>
+        None,
+
+        /// <summary><see cref="Q8Dot4Avx2"/>: <c>vpsignb</c>, <c>vpmaddubsw</c>, <c>vpmaddwd</c>.</summary>
+        Avx2,
+
+        /// <summary><see cref="Q8Dot4Vnni"/>: one <c>vpdpbusd</c> per block and row.</summary>
+        AvxVnni,
+    }
+
+    private static Q8RowGroups BestQ8RowGroups => AvxVnni.IsSupported ? Q8RowGroups.AvxVnni : Avx2.IsSupported ? Q8RowGroups.Avx2 : Q8RowGroups.None;
+
+    /// <summary>
+    /// <see cref="Q8MatMulRows(in Q8Matrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int)"/> with the
+    /// four-row kernel named (the tests run each one the CPU has); every choice gives the same bits.
+    /// </summary>
+    internal static unsafe void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
+        int rowStart, int rowEnd, Q8RowGroups groups)
     {
         int stride = w.PaddedCols, blocks = w.Blocks, r = rowStart;
         // A batch reads each weight block several times: four rows per pass share the activations' loads and hide the FMA
         // latency. A single token streams the weights from memory once, where one row after the other reads them in order,
         // which measured faster (jamba-128m decode) than four interleaved streams, each row prefetched ahead (Q8DotAvx2).
-        if (Avx2.IsSupported && count > 1)
+        if (groups == Q8RowGroups.AvxVnni && rowEnd - r >= 4)
+        {
+            // Per block: four vectors of corrections and four scales.
+            int[] prepared = ArrayPool<int>.Shared.Rent(blocks * 4 * (Vector256<int>.Count + 1));
+            fixed (sbyte* xp = x)
+            fixed (float* sp = scales, dp = destination)
+            fixed (int* corrections = prepared)
+            {
+                float* rowScales = (float*)(corrections + (blocks * 4 * Vector256<int>.Count));
+                for (; r + 4 <= rowEnd; r += 4)
+                {
+                    Q8Prepare4(w, r, stride, blocks, corrections, rowScales);
+                    sbyte* w0 = w.Quants + ((long)r * stride);
+                    int t = 0;
+                    for (; t + 2 <= count; t += 2)
+                    {
+                        Q8Dot4x2Vnni(w0, stride, blocks, corrections, rowScales, xp + ((long)t * stride), sp + ((long)t * blocks), blocks,
+                            dp + ((long)t * w.Rows) + r, w.Rows);
+                    }
+                    for (; t < count; t++)
+                    {
+                        Q8Dot4Vnni(w0, stride, blocks, corrections, rowScales, xp + ((long)t * stride), sp + ((long)t * blocks), dp + ((long)t * w.Rows) + r);
+                    }
+                }
+            }
+            ArrayPool<int>.Shared.Return(prepared);
+        }
+        else if (groups == Q8RowGroups.Avx2)
         {
             for (; r + 4 <= rowEnd; r += 4)
             {
@@ -193,6 +244,115 @@ public static partial class Kernels
     }
 
     /// <summary>
+    /// What <see cref="Q8Dot4Vnni"/> reads of rows <paramref name="row"/> .. <paramref name="row"/> + 3 besides their codes,
+    /// block by block and interleaved so that one pointer walks it: <paramref name="corrections"/> gets, per block, four vectors
+    /// (one per row) of <c>−128 · Σ w</c> over each lane's four weights, and <paramref name="rowScales"/> the four rows' scales.
+    /// </summary>
+    private static unsafe void Q8Prepare4(in Q8Matrix w, int row, int stride, int blocks, int* corrections, float* rowScales)
+    {
+        var offset = Vector256.Create((byte)0x80);
+        for (int i = 0; i < 4; i++)
+        {
+            sbyte* weights = w.Quants + ((long)(row + i) * stride);
+            float* scales = w.Scales + ((long)(row + i) * blocks);
+            for (int b = 0; b < blocks; b++)
+            {
+                var sums = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, offset, Avx.LoadVector256(weights + (b * Q8Matrix.Block)));
+                (-sums).Store(corrections + ((((b * 4) + i) * Vector256<int>.Count)));
+                rowScales[(b * 4) + i] = scales[b];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Four rows of <see cref="Q8DotAvx2"/> with AVX-VNNI, bit for bit the same outputs. <c>vpdpbusd</c> multiplies unsigned
+    /// bytes by signed ones, so the codes go in as <c>x + 128</c> (a flip of the top bit, once per block for all four rows), and
+    /// each lane starts from <c>−128 · Σ w</c> over its four weights (<see cref="Q8Prepare4"/>, made once per row group and
+    /// used for every token): <c>Σ (x + 128) · w − 128 · Σ w</c> is the lane's exact sum <c>Σ x · w</c>, the same integer as
+    /// <see cref="Q8BlockAvx2"/>'s in every lane, converted, scaled and accumulated in the same order. One integer instruction
+    /// per block and row instead of three.
+    /// </summary>
+    private static unsafe void Q8Dot4Vnni(sbyte* w0, int stride, int blocks, int* corrections, float* rowScales, sbyte* x, float* xScales, float* destination)
+    {
+        sbyte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        var offset = Vector256.Create((byte)0x80);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            var xu = Avx.LoadVector256((byte*)x) ^ offset;
+            var xs = Vector256.Create(*xScales);
+            acc0 = Q8BlockVnni(acc0, Avx.LoadVector256(corrections), xu, Avx.LoadVector256(w0), Vector256.Create(rowScales[0]) * xs);
+            acc1 = Q8BlockVnni(acc1, Avx.LoadVector256(corrections + 8), xu, Avx.LoadVector256(w1), Vector256.Create(rowScales[1]) * xs);
+            acc2 = Q8BlockVnni(acc2, Avx.LoadVector256(corrections + 16), xu, Avx.LoadVector256(w2), Vector256.Create(rowScales[2]) * xs);
+            acc3 = Q8BlockVnni(acc3, Avx.LoadVector256(corrections + 24), xu, Avx.LoadVector256(w3), Vector256.Create(rowScales[3]) * xs);
+            x += Q8Matrix.Block;
+            xScales++;
+            w0 += Q8Matrix.Block;
+            w1 += Q8Matrix.Block;
+            w2 += Q8Matrix.Block;
+            w3 += Q8Matrix.Block;
+            corrections += 4 * Vector256<int>.Count;
+            rowScales += 4;
+        }
+        destination[0] = Vector256.Sum(acc0);
+        destination[1] = Vector256.Sum(acc1);
+        destination[2] = Vector256.Sum(acc2);
+        destination[3] = Vector256.Sum(acc3);
+    }
+
+    /// <summary><see cref="Q8Dot4Vnni"/> for two tokens at once, each row's codes, corrections and scales loaded once for both.</summary>
+    private static unsafe void Q8Dot4x2Vnni(sbyte* w0, int stride, int blocks, int* corrections, float* rowScales, sbyte* x, float* xScales, int xStride,
+        float* destination, int destinationStride)
+    {
+        sbyte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        var offset = Vector256.Create((byte)0x80);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            var xu = Avx.LoadVector256((byte*)x) ^ offset;
+            var yu = Avx.LoadVector256((byte*)x + stride) ^ offset;
+            var xs = Vector256.Create(*xScales);
+            var ys = Vector256.Create(xScales[xStride]);
+            Vector256<sbyte> wv = Avx.LoadVector256(w0);
+            Vector256<float> ws = Vector256.Create(rowScales[0]);
+            a0 = Q8BlockVnni(a0, Avx.LoadVector256(corrections), xu, wv, ws * xs);
+            b0 = Q8BlockVnni(b0, Avx.LoadVector256(corrections), yu, wv, ws * ys);
+            wv = Avx.LoadVector256(w1);
+            ws = Vector256.Create(rowScales[1]);
+            a1 = Q8BlockVnni(a1, Avx.LoadVector256(corrections + 8), xu, wv, ws * xs);
+            b1 = Q8BlockVnni(b1, Avx.LoadVector256(corrections + 8), yu, wv, ws * ys);
+            wv = Avx.LoadVector256(w2);
+            ws = Vector256.Create(rowScales[2]);
+            a2 = Q8BlockVnni(a2, Avx.LoadVector256(corrections + 16), xu, wv, ws * xs);
+            b2 = Q8BlockVnni(b2, Avx.LoadVector256(corrections + 16), yu, wv, ws * ys);
+            wv = Avx.LoadVector256(w3);
+            ws = Vector256.Create(rowScales[3]);
+            a3 = Q8BlockVnni(a3, Avx.LoadVector256(corrections + 24), xu, wv, ws * xs);
+            b3 = Q8BlockVnni(b3, Avx.LoadVector256(corrections + 24), yu, wv, ws * ys);
+            x += Q8Matrix.Block;
+            xScales++;
+            w0 += Q8Matrix.Block;
+            w1 += Q8Matrix.Block;
+            w2 += Q8Matrix.Block;
+            w3 += Q8Matrix.Block;
+            corrections += 4 * Vector256<int>.Count;
+            rowScales += 4;
+        }
+        destination[0] = Vector256.Sum(a0);
+        destination[1] = Vector256.Sum(a1);
+        destination[2] = Vector256.Sum(a2);
+        destination[3] = Vector256.Sum(a3);
+        destination[destinationStride] = Vector256.Sum(b0);
+        destination[destinationStride + 1] = Vector256.Sum(b1);
+        destination[destinationStride + 2] = Vector256.Sum(b2);
+        destination[destinationStride + 3] = Vector256.Sum(b3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q8BlockVnni(Vector256<float> acc, Vector256<int> correction, Vector256<byte> xu, Vector256<sbyte> w, Vector256<float> scale) =>
+        AddScaledBlock(acc, AvxVnni.MultiplyWideningAndAdd(correction, xu, w), scale);
+
+    /// <summary>
     /// One block of 32 of the AVX2 q8_0 dot products: <c>acc + float(Σ w·x) · scale</c>, the sum exact in 32 bits
     /// (<c>vpmaddubsw(|x|, sign(w, x))</c> gives 16-bit pair sums, <c>vpmaddwd</c> with ones 32-bit ones).
     /// </summary>
@@ -200,8 +360,15 @@ public static partial class Kernels
     private static Vector256<float> Q8BlockAvx2(Vector256<float> acc, Vector256<sbyte> w, Vector256<sbyte> x, Vector256<byte> xAbs, Vector256<float> scale)
     {
         var pairs = Avx2.MultiplyAddAdjacent(xAbs, Avx2.Sign(w, x));
-        var block = Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
-        return Fma.IsSupported ? Fma.MultiplyAdd(block, scale, acc) : Avx.Add(Avx.Multiply(block, scale), acc);
+        return AddScaledBlock(acc, Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)), scale);
+    }
+
+    /// <summary><c>acc + float(block) · scale</c>, fused where the CPU has FMA: the last step of both q8_0 block kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AddScaledBlock(Vector256<float> acc, Vector256<int> block, Vector256<float> scale)
+    {
+        var sums = Avx.ConvertToVector256Single(block);
+        return Fma.IsSupported ? Fma.MultiplyAdd(sums, scale, acc) : Avx.Add(Avx.Multiply(sums, scale), acc);
     }
 
     /// <summary>

@@ -171,9 +171,14 @@ public sealed unsafe class Q8Tests
         }
     }
 
-    [Fact]
-    public void Q8MatMul_rows_in_groups_of_four_have_the_bits_of_the_one_row_dot()
+    public static TheoryData<string> RowGroups => new(["none", "avx2", "avxvnni", "dispatch"]);
+
+    [SkippableTheory]
+    [MemberData(nameof(RowGroups))]
+    public void Q8MatMul_rows_in_groups_of_four_have_the_bits_of_the_one_row_dot(string groups)
     {
+        Skip.If(groups == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(groups == "avxvnni" && !AvxVnni.IsSupported, "this CPU has no AVX-VNNI");
         var random = new Random(31);
         const int rows = 11, cols = 200, count = 3;
         int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
@@ -183,6 +188,11 @@ public sealed unsafe class Q8Tests
         {
             Codes(random, cols, padded).CopyTo(xq, t * padded);
         }
+        // The extremes of the codes: a row and a token of +127, a row and a token of −127 (the largest lane sums either way).
+        wq.AsSpan(2 * padded, cols).Fill(127);
+        wq.AsSpan(5 * padded, cols).Fill(-127);
+        xq.AsSpan(0, cols).Fill(127);
+        xq.AsSpan(padded, cols).Fill(-127);
         for (int r = 0; r < rows; r++)
         {
             wq.AsSpan((r * padded) + cols, padded - cols).Clear();
@@ -195,7 +205,15 @@ public sealed unsafe class Q8Tests
             foreach (var (start, end) in new[] { (0, rows), (1, 10) })
             {
                 var destination = new float[count * rows];
-                Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end);
+                if (groups == "dispatch")
+                {
+                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end);
+                }
+                else
+                {
+                    var kind = groups switch { "avx2" => Kernels.Q8RowGroups.Avx2, "avxvnni" => Kernels.Q8RowGroups.AvxVnni, _ => Kernels.Q8RowGroups.None };
+                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end, kind);
+                }
                 for (int t = 0; t < count; t++)
                 {
                     for (int r = 0; r < rows; r++)
@@ -204,7 +222,7 @@ public sealed unsafe class Q8Tests
                             : Kernels.Q8Dot(w.Row(r), w.RowScales(r), xq.AsSpan(t * padded, padded), xScales.AsSpan(t * blocks, blocks));
                         float actual = destination[(t * rows) + r];
                         Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
-                            $"rows {start}..{end}, token {t}, row {r}: {actual} vs {expected}");
+                            $"{groups}, rows {start}..{end}, token {t}, row {r}: {actual} vs {expected}");
                     }
                 }
                 Assert.Contains(destination, v => v != 0);
