@@ -185,7 +185,22 @@ public static partial class Kernels
             for (int blockStart = rowStart; blockStart < rowEnd; blockStart += rowBlock)
             {
                 int blockEnd = Math.Min(blockStart + rowBlock, rowEnd);
-                for (int t0 = 0; t0 < count; t0 += MatMulTokenBlock)
+                int t0 = 0;
+                if (Avx512F.IsSupported)
+                {
+                    for (; t0 + 8 <= count; t0 += 8)
+                    {
+                        for (int r0 = blockStart; r0 < blockEnd; r0 += 4)
+                        {
+                            // A last group of fewer than four rows repeats its last row, as the token blocks repeat tokens.
+                            int r1 = Math.Min(r0 + 1, blockEnd - 1), r2 = Math.Min(r0 + 2, blockEnd - 1), r3 = Math.Min(r0 + 3, blockEnd - 1);
+                            float* d = ds + ((long)t0 * outputs) + first;
+                            FourRowsEightTokensAvx512<THints>(w.Data + ((long)r0 * cols), w.Data + ((long)r1 * cols), w.Data + ((long)r2 * cols), w.Data + ((long)r3 * cols),
+                                xs + ((long)t0 * cols), cols, d + r0, d + r1, d + r2, d + r3, outputs);
+                        }
+                    }
+                }
+                for (; t0 < count; t0 += MatMulTokenBlock)
                 {
                     // As in the general kernel, a last block of fewer than four tokens repeats its last token.
                     int t1 = Math.Min(t0 + 1, count - 1), t2 = Math.Min(t0 + 2, count - 1), t3 = Math.Min(t0 + 3, count - 1);
@@ -237,6 +252,90 @@ public static partial class Kernels
                         d1[(long)t3 * outputs] = sums[7];
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Four rows by eight consecutive tokens of <see cref="MatMulFloatRowsAvx{THints}"/> on 512-bit vectors (builds for
+    /// AVX-512 CPUs), the same bits: each vector holds eight columns of two rows, so one multiply-add advances both rows'
+    /// eight-lane chains for a token, exactly as two 256-bit ones would, and the halves are summed by
+    /// <see cref="SumsOfEightAvx"/> as before. Per eight columns: two inserts and sixteen multiply-adds where the 256-bit
+    /// blocks take thirty-two.
+    /// </summary>
+    private static unsafe void FourRowsEightTokensAvx512<THints>(float* w0, float* w1, float* w2, float* w3, float* x, int cols,
+        float* d0, float* d1, float* d2, float* d3, int outputs)
+        where THints : struct, IPrefetchHints
+    {
+        int body = cols & ~7;
+        float* x0 = x, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols, x6 = x5 + cols, x7 = x6 + cols;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        for (int i = 0; i < body; i += 8)
+        {
+            if (THints.Enabled)
+            {
+                Sse.Prefetch0(w0 + i + MatMulPrefetchFloats);
+                Sse.Prefetch0(w1 + i + MatMulPrefetchFloats);
+                Sse.Prefetch0(w2 + i + MatMulPrefetchFloats);
+                Sse.Prefetch0(w3 + i + MatMulPrefetchFloats);
+            }
+            var a = Avx512F.InsertVector256(Vector256.Load(w0 + i).ToVector512Unsafe(), Vector256.Load(w1 + i), 1);
+            var b = Avx512F.InsertVector256(Vector256.Load(w2 + i).ToVector512Unsafe(), Vector256.Load(w3 + i), 1);
+            var v = Both(x0 + i);
+            a0 = Vector512.MultiplyAddEstimate(a, v, a0);
+            b0 = Vector512.MultiplyAddEstimate(b, v, b0);
+            v = Both(x1 + i);
+            a1 = Vector512.MultiplyAddEstimate(a, v, a1);
+            b1 = Vector512.MultiplyAddEstimate(b, v, b1);
+            v = Both(x2 + i);
+            a2 = Vector512.MultiplyAddEstimate(a, v, a2);
+            b2 = Vector512.MultiplyAddEstimate(b, v, b2);
+            v = Both(x3 + i);
+            a3 = Vector512.MultiplyAddEstimate(a, v, a3);
+            b3 = Vector512.MultiplyAddEstimate(b, v, b3);
+            v = Both(x4 + i);
+            a4 = Vector512.MultiplyAddEstimate(a, v, a4);
+            b4 = Vector512.MultiplyAddEstimate(b, v, b4);
+            v = Both(x5 + i);
+            a5 = Vector512.MultiplyAddEstimate(a, v, a5);
+            b5 = Vector512.MultiplyAddEstimate(b, v, b5);
+            v = Both(x6 + i);
+            a6 = Vector512.MultiplyAddEstimate(a, v, a6);
+            b6 = Vector512.MultiplyAddEstimate(b, v, b6);
+            v = Both(x7 + i);
+            a7 = Vector512.MultiplyAddEstimate(a, v, a7);
+            b7 = Vector512.MultiplyAddEstimate(b, v, b7);
+        }
+        // Every reduction before the first call, so that no accumulator lives across one (and is kept in memory in the loop).
+        var a03 = SumsOfEightAvx(a0.GetLower(), a1.GetLower(), a2.GetLower(), a3.GetLower(), a0.GetUpper(), a1.GetUpper(), a2.GetUpper(), a3.GetUpper());
+        var a47 = SumsOfEightAvx(a4.GetLower(), a5.GetLower(), a6.GetLower(), a7.GetLower(), a4.GetUpper(), a5.GetUpper(), a6.GetUpper(), a7.GetUpper());
+        var b03 = SumsOfEightAvx(b0.GetLower(), b1.GetLower(), b2.GetLower(), b3.GetLower(), b0.GetUpper(), b1.GetUpper(), b2.GetUpper(), b3.GetUpper());
+        var b47 = SumsOfEightAvx(b4.GetLower(), b5.GetLower(), b6.GetLower(), b7.GetLower(), b4.GetUpper(), b5.GetUpper(), b6.GetUpper(), b7.GetUpper());
+        Span<float> sums = stackalloc float[2 * MatMulTokenBlock];
+        long half = 4L * outputs;
+        Finish(w0, w1, x0, cols, body, a03, sums, d0, d1, outputs);
+        Finish(w0, w1, x4, cols, body, a47, sums, d0 + half, d1 + half, outputs);
+        Finish(w2, w3, x0, cols, body, b03, sums, d2, d3, outputs);
+        Finish(w2, w3, x4, cols, body, b47, sums, d2 + half, d3 + half, outputs);
+
+        // The same eight columns of a token in both halves (a load, no shuffle).
+        static Vector512<float> Both(float* source) => Avx512F.BroadcastVector256ToVector512((double*)source).AsSingle();
+
+        // Two rows by four tokens, as MatMulFloatRowsAvx finishes them: 0 + the reduction, then the scalar tail.
+        static void Finish(float* w0, float* w1, float* x, int cols, int body, Vector256<float> reduced, Span<float> sums, float* d0, float* d1, int outputs)
+        {
+            (Vector256<float>.Zero + reduced).CopyTo(sums);
+            if (body < cols)
+            {
+                DotTwoRowsFourTokens<SimdScalar, float>(new ReadOnlySpan<float>(w0 + body, cols - body), new ReadOnlySpan<float>(w1 + body, cols - body),
+                    new ReadOnlySpan<float>(x + body, cols - body), new ReadOnlySpan<float>(x + cols + body, cols - body),
+                    new ReadOnlySpan<float>(x + (2 * cols) + body, cols - body), new ReadOnlySpan<float>(x + (3 * cols) + body, cols - body), sums);
+            }
+            for (int t = 0; t < MatMulTokenBlock; t++)
+            {
+                d0[(long)t * outputs] = sums[t];
+                d1[(long)t * outputs] = sums[MatMulTokenBlock + t];
             }
         }
     }

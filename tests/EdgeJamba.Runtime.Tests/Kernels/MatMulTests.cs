@@ -22,7 +22,8 @@ public class MatMulTests
     /// With 256-bit vectors every output of two tokens or more sums in the documented order, bit for bit: eight-lane
     /// multiply-add chains over the row's whole vectors, their <see cref="System.Runtime.Intrinsics.Vector256.Sum{T}(System.Runtime.Intrinsics.Vector256{T})"/>
     /// added to zero, then a scalar chain over the last columns added; here written out one output at a time, for odd and
-    /// even rows and token counts, column counts with and without a tail, and a weight larger than a row block.
+    /// even rows and token counts, column counts with and without a tail, and a weight larger than a row block. Where the
+    /// process has AVX-512, blocks of eight tokens take the 512-bit kernel (two rows' lanes per vector), checked here too.
     /// </summary>
     [SkippableFact]
     public void MatMul_at_256_bits_sums_each_output_in_the_documented_order()
