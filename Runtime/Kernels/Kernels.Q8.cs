@@ -62,35 +62,36 @@ public static partial class Kernels
     /// </summary>
     internal static void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
         int rowStart, int rowEnd) =>
-        Q8MatMulRows(w, x, scales, count, destination, rowStart, rowEnd, count > 1 ? BestQ8RowGroups : Q8RowGroups.None);
+        Q8MatMulRows(w, x, scales, count, destination, rowStart, rowEnd, count > 1 ? BestRowGroupKernel : RowGroupKernel.None);
 
-    /// <summary>How <see cref="Q8MatMulRows(in Q8Matrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int, Q8RowGroups)"/> multiplies four rows at a time.</summary>
-    internal enum Q8RowGroups
+    /// <summary>How the integer products (<see cref="Q8MatMulRows(in Q8Matrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int, RowGroupKernel)"/>,
+    /// <see cref="TernaryMatMulRows(in TernaryMatrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int, RowGroupKernel)"/>) multiply four rows at a time.</summary>
+    internal enum RowGroupKernel
     {
-        /// <summary>Each row alone (<see cref="Q8Dot"/>).</summary>
+        /// <summary>Each row alone (<see cref="Q8Dot"/>, <see cref="TernaryDot"/>).</summary>
         None,
 
-        /// <summary><see cref="Q8Dot4Avx2"/>: <c>vpsignb</c>, <c>vpmaddubsw</c>, <c>vpmaddwd</c>.</summary>
+        /// <summary><see cref="Q8Dot4Avx2"/>, <see cref="TernaryDot4Avx2"/>: <c>vpsignb</c>, <c>vpmaddubsw</c>, <c>vpmaddwd</c>.</summary>
         Avx2,
 
-        /// <summary><see cref="Q8Dot4Vnni"/>: one <c>vpdpbusd</c> per block and row.</summary>
+        /// <summary><see cref="Q8Dot4Vnni"/>, <see cref="TernaryDot4Vnni"/>: one <c>vpdpbusd</c> per 32 products.</summary>
         AvxVnni,
     }
 
-    private static Q8RowGroups BestQ8RowGroups => AvxVnni.IsSupported ? Q8RowGroups.AvxVnni : Avx2.IsSupported ? Q8RowGroups.Avx2 : Q8RowGroups.None;
+    private static RowGroupKernel BestRowGroupKernel => AvxVnni.IsSupported ? RowGroupKernel.AvxVnni : Avx2.IsSupported ? RowGroupKernel.Avx2 : RowGroupKernel.None;
 
     /// <summary>
     /// <see cref="Q8MatMulRows(in Q8Matrix, ReadOnlySpan{sbyte}, ReadOnlySpan{float}, int, Span{float}, int, int)"/> with the
     /// four-row kernel named (the tests run each one the CPU has); every choice gives the same bits.
     /// </summary>
     internal static unsafe void Q8MatMulRows(in Q8Matrix w, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, int count, Span<float> destination,
-        int rowStart, int rowEnd, Q8RowGroups groups)
+        int rowStart, int rowEnd, RowGroupKernel groups)
     {
         int stride = w.PaddedCols, blocks = w.Blocks, r = rowStart;
         // A batch reads each weight block several times: four rows per pass share the activations' loads and hide the FMA
         // latency. A single token streams the weights from memory once, where one row after the other reads them in order,
         // which measured faster (jamba-128m decode) than four interleaved streams, each row prefetched ahead (Q8DotAvx2).
-        if (groups == Q8RowGroups.AvxVnni && rowEnd - r >= 4)
+        if (groups == RowGroupKernel.AvxVnni && rowEnd - r >= 4)
         {
             // Per block: four vectors of corrections and four scales.
             int[] prepared = ArrayPool<int>.Shared.Rent(blocks * 4 * (Vector256<int>.Count + 1));
@@ -117,7 +118,7 @@ public static partial class Kernels
             }
             ArrayPool<int>.Shared.Return(prepared);
         }
-        else if (groups == Q8RowGroups.Avx2)
+        else if (groups == RowGroupKernel.Avx2)
         {
             for (; r + 4 <= rowEnd; r += 4)
             {

@@ -211,7 +211,7 @@ public sealed unsafe class Q8Tests
                 }
                 else
                 {
-                    var kind = groups switch { "avx2" => Kernels.Q8RowGroups.Avx2, "avxvnni" => Kernels.Q8RowGroups.AvxVnni, _ => Kernels.Q8RowGroups.None };
+                    var kind = groups switch { "avx2" => Kernels.RowGroupKernel.Avx2, "avxvnni" => Kernels.RowGroupKernel.AvxVnni, _ => Kernels.RowGroupKernel.None };
                     Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end, kind);
                 }
                 for (int t = 0; t < count; t++)

@@ -175,6 +175,75 @@ public sealed unsafe class TernaryTests : IDisposable
         }
     }
 
+    public static TheoryData<string> RowGroups => new(["none", "avx2", "avxvnni", "dispatch"]);
+
+    /// <summary>
+    /// Every four-row kernel gives each output as its exact integer sum times the two scales (written out here), for a range
+    /// that starts off a group boundary and ends in a tail, one token (decode) and several, and the extreme codes.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(RowGroups))]
+    public void TernaryMatMulRows_on_every_row_group_kernel_is_the_exact_sum_times_the_scales(string groups)
+    {
+        Skip.If(groups == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(groups == "avxvnni" && !AvxVnni.IsSupported, "this CPU has no AVX-VNNI");
+        var random = new Random(12);
+        const int rows = 11, cols = 300;
+        int stride = TernaryMatrix.PadColumns(cols);
+        (sbyte[] values, byte[] packed) = RandomTernary(random, rows, cols);
+        // Row 2 all +1 and row 5 all −1, against a token of +127 and one of −127: the largest sums either way.
+        values.AsSpan(2 * cols, cols).Fill(1);
+        values.AsSpan(5 * cols, cols).Fill(-1);
+        TernaryMatrix.Pack(values, rows, cols, packed);
+        foreach (int count in new[] { 1, 3 })
+        {
+            var x = new sbyte[count * stride];
+            var scales = new float[count];
+            for (int t = 0; t < count; t++)
+            {
+                RandomCodes(random, cols, stride).CopyTo(x, t * stride);
+                scales[t] = (float)(random.NextDouble() + 0.01);
+            }
+            x.AsSpan(0, cols).Fill(127);
+            if (count > 1)
+            {
+                x.AsSpan(stride, cols).Fill(-127);
+            }
+            fixed (byte* data = packed)
+            {
+                var w = new TernaryMatrix(data, rows, cols, 0.75f);
+                foreach (var (start, end) in new[] { (0, rows), (1, 10) })
+                {
+                    var destination = new float[count * rows];
+                    if (groups == "dispatch")
+                    {
+                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end);
+                    }
+                    else
+                    {
+                        var kind = groups switch { "avx2" => Kernels.RowGroupKernel.Avx2, "avxvnni" => Kernels.RowGroupKernel.AvxVnni, _ => Kernels.RowGroupKernel.None };
+                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end, kind);
+                    }
+                    for (int t = 0; t < count; t++)
+                    {
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int sum = 0;
+                            for (int c = 0; c < cols; c++)
+                            {
+                                sum += values[(r * cols) + c] * x[(t * stride) + c];
+                            }
+                            float expected = r < start || r >= end ? 0f : sum * (0.75f * scales[t]);
+                            float actual = destination[(t * rows) + r];
+                            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                                $"{groups}, {count} tokens, rows {start}..{end}, token {t}, row {r}: {actual} vs {expected}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void TernaryMatMul_on_a_worker_pool_has_the_bits_of_one_thread()
     {
