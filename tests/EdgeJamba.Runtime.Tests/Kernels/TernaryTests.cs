@@ -139,6 +139,51 @@ public sealed unsafe class TernaryTests : IDisposable
     }
 
     [Fact]
+    public void QuantizeInt8Rows_rounds_each_float32_product_half_to_even_bit_for_bit()
+    {
+        var random = new Random(10);
+        foreach (int cols in new[] { 5, 32, 77, 300 })
+        {
+            const int count = 3;
+            float[] x = KernelTestData.Uniform(random, count * cols, 3f);
+            // Row 0: its absmax is 127, so s = 1 and each product is the value itself: exact halves and the floats beside them.
+            float[] halves = [127f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -126.5f, 0.49999997f, -0.49999997f, 1.5000001f, -1.4999999f, 3.5f, -0f];
+            halves.AsSpan(0, Math.Min(cols, halves.Length)).CopyTo(x);
+            x[0] = 127f;
+            x[cols + (cols / 2)] = float.NaN; // row 1
+            var codes = new sbyte[count * TernaryMatrix.PadColumns(cols)];
+            var scales = new float[count];
+            Kernels.QuantizeInt8Rows(x, count, cols, codes, scales);
+            for (int t = 0; t < count; t++)
+            {
+                var row = x.AsSpan(t * cols, cols);
+                float absMax = 0f;
+                bool nan = false;
+                foreach (float v in row)
+                {
+                    nan |= float.IsNaN(v);
+                    absMax = Math.Abs(v) > absMax ? Math.Abs(v) : absMax;
+                }
+                float clamped = nan ? float.NaN : Math.Max(absMax, 1e-5f), s = 127f / clamped;
+                Assert.True(nan ? float.IsNaN(scales[t]) : BitConverter.SingleToInt32Bits(clamped / 127f) == BitConverter.SingleToInt32Bits(scales[t]),
+                    $"{cols} columns, row {t}: scale {scales[t]}");
+                for (int i = 0; i < cols; i++)
+                {
+                    float product = row[i] * s;
+                    // A NaN product gives code 0.
+                    double expected = float.IsNaN(product) ? 0 : Math.Clamp(Math.Round((double)product, MidpointRounding.ToEven), -127, 127);
+                    int at = (t * TernaryMatrix.PadColumns(cols)) + i;
+                    Assert.True(expected == codes[at], $"{cols} columns, row {t}, value {row[i]}: code {codes[at]} vs {expected}");
+                }
+            }
+            if (cols >= halves.Length)
+            {
+                Assert.Equal(new sbyte[] { 127, 2, -2, 0, 0, 126, -126, 0, 0, 2, -1, 4, 0 }, codes[..halves.Length]);
+            }
+        }
+    }
+
+    [Fact]
     public void TernaryMatMul_is_the_dequantized_product_for_every_token()
     {
         var random = new Random(9);
