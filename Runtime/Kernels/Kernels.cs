@@ -22,10 +22,11 @@ public static partial class Kernels
 {
     /// <summary>
     /// The integer dot product the q8_0 and ternary × int8 kernels run on this CPU, chosen at run time in the same order
-    /// as their dispatch: <c>avx2</c>, <c>sdot</c> (Arm FEAT_DotProd), <c>neon</c> or <c>sse</c> (128-bit), or <c>scalar</c>.
+    /// as their dispatch: <c>avx-vnni</c> (<c>vpdpbusd</c>: every ternary product and q8_0 batches; a q8_0 token alone stays on
+    /// the AVX2 instructions), <c>avx2</c>, <c>sdot</c> (Arm FEAT_DotProd), <c>neon</c> or <c>sse</c> (128-bit), or <c>scalar</c>.
     /// </summary>
     public static string Int8DotPath =>
-        Avx2.IsSupported ? "avx2" : Dp.IsSupported ? "sdot" : !Vector128.IsHardwareAccelerated ? "scalar" : AdvSimd.IsSupported ? "neon" : "sse";
+        AvxVnni.IsSupported ? "avx-vnni" : Avx2.IsSupported ? "avx2" : Dp.IsSupported ? "sdot" : !Vector128.IsHardwareAccelerated ? "scalar" : AdvSimd.IsSupported ? "neon" : "sse";
 
     /// <summary>
     /// Bytes ahead of the current position at which a decode product streaming a compact weight from memory (16-bit rows in
