@@ -104,15 +104,12 @@ public static partial class Kernels
                 {
                     Q8Prepare4(w, r, stride, blocks, corrections, rowScales);
                     sbyte* w0 = w.Quants + ((long)r * stride);
-                    int t = 0;
-                    for (; t + 2 <= count; t += 2)
+                    for (int t = 0; t < count; t += 2)
                     {
-                        Q8Dot4x2Vnni(w0, stride, blocks, corrections, rowScales, xp + ((long)t * stride), sp + ((long)t * blocks), blocks,
-                            dp + ((long)t * w.Rows) + r, w.Rows);
-                    }
-                    for (; t < count; t++)
-                    {
-                        Q8Dot4Vnni(w0, stride, blocks, corrections, rowScales, xp + ((long)t * stride), sp + ((long)t * blocks), dp + ((long)t * w.Rows) + r);
+                        // An odd last token goes in as both of the pair (its outputs written twice, the same bits).
+                        int u = Math.Min(t + 1, count - 1);
+                        Q8Dot4Vnni(w0, stride, blocks, corrections, rowScales, xp + ((long)t * stride), xp + ((long)u * stride),
+                            sp + ((long)t * blocks), sp + ((long)u * blocks), dp + ((long)t * w.Rows) + r, dp + ((long)u * w.Rows) + r);
                     }
                 }
             }
@@ -271,39 +268,10 @@ public static partial class Kernels
     /// each lane starts from <c>−128 · Σ w</c> over its four weights (<see cref="Q8Prepare4"/>, made once per row group and
     /// used for every token): <c>Σ (x + 128) · w − 128 · Σ w</c> is the lane's exact sum <c>Σ x · w</c>, the same integer as
     /// <see cref="Q8BlockAvx2"/>'s in every lane, converted, scaled and accumulated in the same order. One integer instruction
-    /// per block and row instead of three.
+    /// per block and row instead of three. Two tokens at a time, each row's codes, corrections and scales loaded once for both.
     /// </summary>
-    private static unsafe void Q8Dot4Vnni(sbyte* w0, int stride, int blocks, int* corrections, float* rowScales, sbyte* x, float* xScales, float* destination)
-    {
-        sbyte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
-        var offset = Vector256.Create((byte)0x80);
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        for (int b = 0; b < blocks; b++)
-        {
-            var xu = Avx.LoadVector256((byte*)x) ^ offset;
-            var xs = Vector256.Create(*xScales);
-            acc0 = Q8BlockVnni(acc0, Avx.LoadVector256(corrections), xu, Avx.LoadVector256(w0), Vector256.Create(rowScales[0]) * xs);
-            acc1 = Q8BlockVnni(acc1, Avx.LoadVector256(corrections + 8), xu, Avx.LoadVector256(w1), Vector256.Create(rowScales[1]) * xs);
-            acc2 = Q8BlockVnni(acc2, Avx.LoadVector256(corrections + 16), xu, Avx.LoadVector256(w2), Vector256.Create(rowScales[2]) * xs);
-            acc3 = Q8BlockVnni(acc3, Avx.LoadVector256(corrections + 24), xu, Avx.LoadVector256(w3), Vector256.Create(rowScales[3]) * xs);
-            x += Q8Matrix.Block;
-            xScales++;
-            w0 += Q8Matrix.Block;
-            w1 += Q8Matrix.Block;
-            w2 += Q8Matrix.Block;
-            w3 += Q8Matrix.Block;
-            corrections += 4 * Vector256<int>.Count;
-            rowScales += 4;
-        }
-        destination[0] = Vector256.Sum(acc0);
-        destination[1] = Vector256.Sum(acc1);
-        destination[2] = Vector256.Sum(acc2);
-        destination[3] = Vector256.Sum(acc3);
-    }
-
-    /// <summary><see cref="Q8Dot4Vnni"/> for two tokens at once, each row's codes, corrections and scales loaded once for both.</summary>
-    private static unsafe void Q8Dot4x2Vnni(sbyte* w0, int stride, int blocks, int* corrections, float* rowScales, sbyte* x, float* xScales, int xStride,
-        float* destination, int destinationStride)
+    private static unsafe void Q8Dot4Vnni(sbyte* w0, int stride, int blocks, int* corrections, float* rowScales, sbyte* x, sbyte* y, float* xScales, float* yScales,
+        float* xDestination, float* yDestination)
     {
         sbyte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
         var offset = Vector256.Create((byte)0x80);
@@ -311,9 +279,9 @@ public static partial class Kernels
         for (int b = 0; b < blocks; b++)
         {
             var xu = Avx.LoadVector256((byte*)x) ^ offset;
-            var yu = Avx.LoadVector256((byte*)x + stride) ^ offset;
+            var yu = Avx.LoadVector256((byte*)y) ^ offset;
             var xs = Vector256.Create(*xScales);
-            var ys = Vector256.Create(xScales[xStride]);
+            var ys = Vector256.Create(*yScales);
             Vector256<sbyte> wv = Avx.LoadVector256(w0);
             Vector256<float> ws = Vector256.Create(rowScales[0]);
             a0 = Q8BlockVnni(a0, Avx.LoadVector256(corrections), xu, wv, ws * xs);
@@ -331,7 +299,9 @@ public static partial class Kernels
             a3 = Q8BlockVnni(a3, Avx.LoadVector256(corrections + 24), xu, wv, ws * xs);
             b3 = Q8BlockVnni(b3, Avx.LoadVector256(corrections + 24), yu, wv, ws * ys);
             x += Q8Matrix.Block;
+            y += Q8Matrix.Block;
             xScales++;
+            yScales++;
             w0 += Q8Matrix.Block;
             w1 += Q8Matrix.Block;
             w2 += Q8Matrix.Block;
@@ -339,14 +309,14 @@ public static partial class Kernels
             corrections += 4 * Vector256<int>.Count;
             rowScales += 4;
         }
-        destination[0] = Vector256.Sum(a0);
-        destination[1] = Vector256.Sum(a1);
-        destination[2] = Vector256.Sum(a2);
-        destination[3] = Vector256.Sum(a3);
-        destination[destinationStride] = Vector256.Sum(b0);
-        destination[destinationStride + 1] = Vector256.Sum(b1);
-        destination[destinationStride + 2] = Vector256.Sum(b2);
-        destination[destinationStride + 3] = Vector256.Sum(b3);
+        xDestination[0] = Vector256.Sum(a0);
+        xDestination[1] = Vector256.Sum(a1);
+        xDestination[2] = Vector256.Sum(a2);
+        xDestination[3] = Vector256.Sum(a3);
+        yDestination[0] = Vector256.Sum(b0);
+        yDestination[1] = Vector256.Sum(b1);
+        yDestination[2] = Vector256.Sum(b2);
+        yDestination[3] = Vector256.Sum(b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
