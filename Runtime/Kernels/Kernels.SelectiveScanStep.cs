@@ -120,6 +120,27 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// <see cref="SelectiveScanChannels"/> for a state size of exactly <typeparamref name="TState"/> where
+    /// <see cref="UsesFixedStateSize{TState}"/>: each token through <see cref="SelectiveScanStepAvx{TState}"/>, the same bits (every
+    /// channel's result is its own, whatever the range). Lengths checked by the caller.
+    /// </summary>
+    internal static void SelectiveScanChannels<TState>(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination, int start, int end)
+        where TState : IColumnCount
+    {
+        int channels = d.Length, n = end - start;
+        ReadOnlySpan<float> aRows = a.Slice(start * TState.Count, n * TState.Count);
+        Span<float> stateRows = state.Slice(start * TState.Count, n * TState.Count);
+        for (int t = 0; t < count; t++)
+        {
+            int row = (t * channels) + start;
+            SelectiveScanStepAvx<TState>(x.Slice(row, n), dt.Slice(row, n), aRows, b.Slice(t * bcStride, TState.Count), c.Slice(t * bcStride, TState.Count),
+                d.Slice(start, n), z.Slice((t * zStride) + start, n), stateRows, destination.Slice(row, n));
+        }
+    }
+
     /// <summary><see cref="SelectiveScanStep"/> at one vector width (over the state dimension); lengths unchecked.</summary>
     internal static void SelectiveScanStep<TSimd, TVector>(
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,

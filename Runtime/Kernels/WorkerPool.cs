@@ -279,7 +279,7 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             _job = Job.Scan;
             _scan = new ScanJob(new(px, x.Length), new(pdt, dt.Length), new(pa, a.Length), new(pb, b.Length), new(pc, c.Length), bcStride,
-                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length));
+                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length), &Kernels.SelectiveScanChannels);
             if (!TryRun(channels, (long)count * channels * ((stateSize * ScanStateCost) + ScanChannelCost), RowAlignment))
             {
                 Kernels.SelectiveScanChannels(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
@@ -289,22 +289,36 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>
     /// <see cref="SelectiveScan"/> with a state size of exactly <typeparamref name="TState"/> (generated code passes its d_state):
-    /// one token goes through <see cref="Kernels.SelectiveScanStep{TState}"/>, built for that size; same checks, same bits.
+    /// every token goes through <see cref="Kernels.SelectiveScanStep{TState}"/>, built for that size (a batch split by channel
+    /// among the threads, as <see cref="SelectiveScan"/> splits it); same checks, same bits.
     /// </summary>
     public void SelectiveScan<TState>(
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
         ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
         where TState : IColumnCount
     {
-        if (count != 1 || !Kernels.UsesFixedStateSize<TState>() || state.Length != (long)d.Length * TState.Count)
+        if (!Kernels.UsesFixedStateSize<TState>() || state.Length != (long)d.Length * TState.Count)
         {
             SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination); // checks, and throws on bad lengths
             return;
         }
         Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
         int channels = d.Length;
-        Kernels.SelectiveScanStepAvx<TState>(x[..channels], dt[..channels], a, b[..TState.Count], c[..TState.Count], d, z[..channels], state,
-            destination[..channels]);
+        if (Threads == 1 || count == 1)
+        {
+            Kernels.SelectiveScanChannels<TState>(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+            return;
+        }
+        fixed (float* px = x, pdt = dt, pa = a, pb = b, pc = c, pd = d, pz = z, ps = state, py = destination)
+        {
+            _job = Job.Scan;
+            _scan = new ScanJob(new(px, x.Length), new(pdt, dt.Length), new(pa, a.Length), new(pb, b.Length), new(pc, c.Length), bcStride,
+                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length), &Kernels.SelectiveScanChannels<TState>);
+            if (!TryRun(channels, (long)count * channels * ((TState.Count * ScanStateCost) + ScanChannelCost), RowAlignment))
+            {
+                Kernels.SelectiveScanChannels<TState>(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+            }
+        }
     }
 
     /// <summary><see cref="Kernels.MLstmChunk"/> on the pool's threads, split by head: same checks, same bits.</summary>
@@ -598,13 +612,14 @@ public sealed unsafe class WorkerPool : IDisposable
             Kernels.CausalConv1dSiluChannels(x.Span, xStride, convState.Span, weight.Span, bias.Span, count, destination.Span, start, end);
     }
 
-    /// <summary>The arguments of <see cref="SelectiveScan"/>.</summary>
+    /// <summary>The arguments of <see cref="SelectiveScan"/>, and the channel kernel (any state size, or one built for the model's).</summary>
     private readonly struct ScanJob(
-        Pinned x, Pinned dt, Pinned a, Pinned b, Pinned c, int bcStride, Pinned d, Pinned z, int zStride, Pinned state, int count, Pinned destination)
+        Pinned x, Pinned dt, Pinned a, Pinned b, Pinned c, int bcStride, Pinned d, Pinned z, int zStride, Pinned state, int count, Pinned destination,
+        delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, int, ReadOnlySpan<float>,
+            ReadOnlySpan<float>, int, Span<float>, int, Span<float>, int, int, void> channels)
     {
         public void Run(int start, int end) =>
-            Kernels.SelectiveScanChannels(x.Span, dt.Span, a.Span, b.Span, c.Span, bcStride, d.Span, z.Span, zStride, state.Span, count, destination.Span,
-                start, end);
+            channels(x.Span, dt.Span, a.Span, b.Span, c.Span, bcStride, d.Span, z.Span, zStride, state.Span, count, destination.Span, start, end);
     }
 
     /// <summary>The arguments of <see cref="MLstmChunk"/>.</summary>

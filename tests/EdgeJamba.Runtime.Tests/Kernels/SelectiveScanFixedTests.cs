@@ -73,6 +73,37 @@ public class SelectiveScanFixedTests
                 Kernels.SelectiveScanStep<TState>(x, dt, a, b, c, d, overGate, gateState, overGate);
                 Same(expected, overGate, what + " (over z)");
             }
+            CheckBatch<TState>(random, channels, pool);
+        }
+    }
+
+    /// <summary>A batch of tokens through the pool's form (one thread and three) against the general step token by token.</summary>
+    private static void CheckBatch<TState>(Random random, int channels, WorkerPool pool)
+        where TState : IColumnCount
+    {
+        int n = TState.Count;
+        const int count = 5;
+        float[] start = Uniform(random, channels * n), a = SelectiveScanStepTests.Inputs(random, channels, n).A;
+        float[] x = Uniform(random, count * channels), dt = new float[count * channels], z = Uniform(random, count * channels);
+        float[] bc = Uniform(random, count * 2 * n), d = Uniform(random, channels);
+        for (int i = 0; i < dt.Length; i++)
+        {
+            dt[i] = (float)(random.NextDouble() * 0.1);
+        }
+        float[] expectedState = (float[])start.Clone(), expected = new float[count * channels];
+        for (int t = 0; t < count; t++)
+        {
+            Kernels.SelectiveScanStep(x.AsSpan(t * channels, channels), dt.AsSpan(t * channels, channels), a, bc.AsSpan(t * 2 * n, n),
+                bc.AsSpan((t * 2 * n) + n, n), d, z.AsSpan(t * channels, channels), expectedState, expected.AsSpan(t * channels, channels));
+        }
+        using var single = new WorkerPool(1);
+        foreach (var (threads, batchPool) in new[] { (1, single), (3, pool) })
+        {
+            float[] state = (float[])start.Clone(), got = new float[count * channels];
+            batchPool.SelectiveScan<TState>(x, dt, a, bc, bc.AsSpan(n), 2 * n, d, z, channels, state, count, got);
+            string what = $"N {n}, {channels} channels, {count} tokens, {threads} threads";
+            Same(expected, got, what);
+            Same(expectedState, state, what + ", state");
         }
     }
 
