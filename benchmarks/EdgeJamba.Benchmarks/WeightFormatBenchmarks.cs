@@ -6,9 +6,9 @@ using EdgeJamba.Runtime;
 namespace EdgeJamba.Benchmarks;
 
 /// <summary>
-/// One decode projection with 768 inputs in each weight format: float32, BF16, F16, q8_0 (int8 blocks of 32 with their
-/// scales, inputs quantized likewise) and ternary (2 bits per weight, inputs quantized per token), the activation
-/// quantization included, so the figures compare whole projections. Two sizes: 3072 rows (a Mamba in_proj, [2·1536, 768],
+/// One projection with 768 inputs in each weight format, for one token (decode) or a batch of 64 (prefill): float32, BF16,
+/// F16, q8_0 (int8 blocks of 32 with their scales, inputs quantized likewise) and ternary (2 bits per weight, inputs
+/// quantized per token), the activation quantization included, so the figures compare whole projections. Two sizes: 3072 rows (a Mamba in_proj, [2·1536, 768],
 /// held in cache between calls) and 49152 rows (37.7M weights read from memory: float32 151 MB, 16-bit 75 MB, q8_0 40 MB,
 /// ternary 9.4 MB, which a 32 MB L3 still holds). Same weights in every format, so the ratio to F32 is how much faster a
 /// format decodes the same model: the bandwidth the compact formats save against the instructions they spend per byte
@@ -26,6 +26,10 @@ public unsafe class WeightFormatBenchmarks
     /// <summary>Output rows: 3072 (in cache) or 49152 (from memory).</summary>
     [Params(3072, 49152)]
     public int Rows { get; set; } = 3072;
+
+    /// <summary>Tokens multiplied at once: 1 (decode) or 64 (a prefill batch).</summary>
+    [Params(1, 64)]
+    public int Tokens { get; set; } = 1;
 
     /// <summary>A weight format of the product.</summary>
     public enum WeightFormat
@@ -86,10 +90,10 @@ public unsafe class WeightFormatBenchmarks
             default:
                 throw new ArgumentOutOfRangeException(nameof(Format), Format, null);
         }
-        _x = Enumerable.Range(0, Cols).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-        _y = new float[Rows];
-        _xq = new sbyte[padded];
-        _xScales = new float[blocks];
+        _x = Enumerable.Range(0, Tokens * Cols).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        _y = new float[Tokens * Rows];
+        _xq = new sbyte[Tokens * padded];
+        _xScales = new float[Tokens * blocks];
     }
 
     [GlobalCleanup]
@@ -99,28 +103,28 @@ public unsafe class WeightFormatBenchmarks
         NativeMemory.AlignedFree(_scales);
     }
 
-    /// <summary>The product in <see cref="Format"/>.</summary>
+    /// <summary>The product in <see cref="Format"/> of <see cref="Tokens"/> tokens (one goes through the decode kernels).</summary>
     [Benchmark]
     public void Product()
     {
         switch (Format)
         {
             case WeightFormat.F32:
-                Kernels.MatVec(new Matrix((float*)_weights, Rows, Cols), _x, _y);
+                Kernels.MatMul(new Matrix((float*)_weights, Rows, Cols), _x, Tokens, _y);
                 break;
             case WeightFormat.BF16:
-                Kernels.MatVec(new Matrix(_weights, TensorDType.BF16, Rows, Cols), _x, _y);
+                Kernels.MatMul(new Matrix(_weights, TensorDType.BF16, Rows, Cols), _x, Tokens, _y);
                 break;
             case WeightFormat.F16:
-                Kernels.MatVec(new Matrix(_weights, TensorDType.F16, Rows, Cols), _x, _y);
+                Kernels.MatMul(new Matrix(_weights, TensorDType.F16, Rows, Cols), _x, Tokens, _y);
                 break;
             case WeightFormat.Q8_0:
-                Kernels.QuantizeQ8Rows(_x, 1, Cols, _xq, _xScales);
-                Kernels.Q8MatMul(new Q8Matrix((sbyte*)_weights, _scales, Rows, Cols), _xq, _xScales, 1, _y);
+                Kernels.QuantizeQ8Rows(_x, Tokens, Cols, _xq, _xScales);
+                Kernels.Q8MatMul(new Q8Matrix((sbyte*)_weights, _scales, Rows, Cols), _xq, _xScales, Tokens, _y);
                 break;
             case WeightFormat.Ternary:
-                Kernels.QuantizeInt8Rows(_x, 1, Cols, _xq, _xScales);
-                Kernels.TernaryMatMul(new TernaryMatrix((byte*)_weights, Rows, Cols, 1f), _xq, _xScales, 1, _y);
+                Kernels.QuantizeInt8Rows(_x, Tokens, Cols, _xq, _xScales);
+                Kernels.TernaryMatMul(new TernaryMatrix((byte*)_weights, Rows, Cols, 1f), _xq, _xScales, Tokens, _y);
                 break;
         }
     }
