@@ -5,6 +5,26 @@ namespace EdgeJamba.Runtime.Tests.KernelTests;
 /// <summary>Inputs, tolerances and assertions shared by the kernel tests.</summary>
 internal static class KernelTestData
 {
+    /// <summary>The four-row kernels of the integer products, by name, and "dispatch" (the default choice).</summary>
+    public static TheoryData<string> RowGroups => new(["none", "avx2", "avxvnni", "dispatch"]);
+
+    /// <summary>
+    /// The <see cref="Kernels.RowGroupKernel"/> a <see cref="RowGroups"/> name stands for (null for "dispatch"), skipping the
+    /// test where this CPU cannot run it.
+    /// </summary>
+    public static Kernels.RowGroupKernel? RowGroupKernel(string name)
+    {
+        Skip.If(name == "avx2" && !System.Runtime.Intrinsics.X86.Avx2.IsSupported, "this CPU has no AVX2");
+        Skip.If(name == "avxvnni" && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported, "this CPU has no AVX-VNNI");
+        return name switch
+        {
+            "none" => Kernels.RowGroupKernel.None,
+            "avx2" => Kernels.RowGroupKernel.Avx2,
+            "avxvnni" => Kernels.RowGroupKernel.AvxVnni,
+            _ => null,
+        };
+    }
+
     /// <summary>Unit roundoff of float32, 2^-24: one rounding changes a value by at most this relative amount.</summary>
     public const double U = 1.0 / (1 << 24);
 

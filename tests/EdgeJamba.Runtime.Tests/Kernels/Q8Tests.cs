@@ -171,14 +171,11 @@ public sealed unsafe class Q8Tests
         }
     }
 
-    public static TheoryData<string> RowGroups => new(["none", "avx2", "avxvnni", "dispatch"]);
-
     [SkippableTheory]
-    [MemberData(nameof(RowGroups))]
+    [MemberData(nameof(KernelTestData.RowGroups), MemberType = typeof(KernelTestData))]
     public void Q8MatMul_rows_in_groups_of_four_have_the_bits_of_the_one_row_dot(string groups)
     {
-        Skip.If(groups == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
-        Skip.If(groups == "avxvnni" && !AvxVnni.IsSupported, "this CPU has no AVX-VNNI");
+        Kernels.RowGroupKernel? kernel = KernelTestData.RowGroupKernel(groups);
         var random = new Random(31);
         const int rows = 11, cols = 200, count = 3;
         int padded = QuantizedRows.PadColumns(cols), blocks = padded / QuantizedRows.Q8Block;
@@ -205,14 +202,13 @@ public sealed unsafe class Q8Tests
             foreach (var (start, end) in new[] { (0, rows), (1, 10) })
             {
                 var destination = new float[count * rows];
-                if (groups == "dispatch")
+                if (kernel is { } kind)
                 {
-                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end);
+                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end, kind);
                 }
                 else
                 {
-                    var kind = groups switch { "avx2" => Kernels.RowGroupKernel.Avx2, "avxvnni" => Kernels.RowGroupKernel.AvxVnni, _ => Kernels.RowGroupKernel.None };
-                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end, kind);
+                    Kernels.Q8MatMulRows(w, xq, xScales, count, destination, start, end);
                 }
                 for (int t = 0; t < count; t++)
                 {

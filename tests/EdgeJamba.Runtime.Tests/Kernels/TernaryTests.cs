@@ -220,18 +220,15 @@ public sealed unsafe class TernaryTests : IDisposable
         }
     }
 
-    public static TheoryData<string> RowGroups => new(["none", "avx2", "avxvnni", "dispatch"]);
-
     /// <summary>
     /// Every four-row kernel gives each output as its exact integer sum times the two scales (written out here), for a range
     /// that starts off a group boundary and ends in a tail, one token (decode) and several, and the extreme codes.
     /// </summary>
     [SkippableTheory]
-    [MemberData(nameof(RowGroups))]
+    [MemberData(nameof(KernelTestData.RowGroups), MemberType = typeof(KernelTestData))]
     public void TernaryMatMulRows_on_every_row_group_kernel_is_the_exact_sum_times_the_scales(string groups)
     {
-        Skip.If(groups == "avx2" && !Avx2.IsSupported, "this CPU has no AVX2");
-        Skip.If(groups == "avxvnni" && !AvxVnni.IsSupported, "this CPU has no AVX-VNNI");
+        Kernels.RowGroupKernel? kernel = KernelTestData.RowGroupKernel(groups);
         var random = new Random(12);
         const int rows = 11, cols = 300;
         int stride = TernaryMatrix.PadColumns(cols);
@@ -260,14 +257,13 @@ public sealed unsafe class TernaryTests : IDisposable
                 foreach (var (start, end) in new[] { (0, rows), (1, 10) })
                 {
                     var destination = new float[count * rows];
-                    if (groups == "dispatch")
+                    if (kernel is { } kind)
                     {
-                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end);
+                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end, kind);
                     }
                     else
                     {
-                        var kind = groups switch { "avx2" => Kernels.RowGroupKernel.Avx2, "avxvnni" => Kernels.RowGroupKernel.AvxVnni, _ => Kernels.RowGroupKernel.None };
-                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end, kind);
+                        Kernels.TernaryMatMulRows(w, x, scales, count, destination, start, end);
                     }
                     for (int t = 0; t < count; t++)
                     {
