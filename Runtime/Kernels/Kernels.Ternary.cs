@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -42,7 +43,8 @@ public static partial class Kernels
         {
             ReadOnlySpan<float> row = x.Slice(t * cols, cols);
             Span<sbyte> codes = destination.Slice(t * stride, stride);
-            float clamped = MathF.Max(AbsMax(row), ActivationQuantEpsilon);
+            // max |x_i|, NaN if any x_i is NaN (as a loop of MathF.Max gives).
+            float clamped = MathF.Max(row.IsEmpty ? 0f : MathF.Abs(TensorPrimitives.MaxMagnitude(row)), ActivationQuantEpsilon);
             float s = 127f / clamped;
             int i = 0;
             if (Vector256.IsHardwareAccelerated)
@@ -67,30 +69,6 @@ public static partial class Kernels
 
         static Vector256<int> Code(Vector256<float> q) =>
             Vector256.ConvertToInt32Native(Vector256.Clamp(Vector256.Round(q), Vector256.Create(-127f), Vector256.Create(127f)));
-    }
-
-    /// <summary>max |x_i| over <paramref name="row"/> (0 when empty), NaN if any element is NaN, as a loop of <see cref="MathF.Max(float, float)"/> gives.</summary>
-    private static float AbsMax(ReadOnlySpan<float> row)
-    {
-        float absMax = 0f;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && row.Length >= Vector256<float>.Count)
-        {
-            var lanes = Vector256<float>.Zero;
-            for (; i + Vector256<float>.Count <= row.Length; i += Vector256<float>.Count)
-            {
-                lanes = Vector256.Max(lanes, Vector256.Abs(Vector256.Create(row[i..])));
-            }
-            for (int lane = 0; lane < Vector256<float>.Count; lane++)
-            {
-                absMax = MathF.Max(absMax, lanes[lane]);
-            }
-        }
-        for (; i < row.Length; i++)
-        {
-            absMax = MathF.Max(absMax, MathF.Abs(row[i]));
-        }
-        return absMax;
     }
 
     /// <summary>

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using unsafe ScanChannelKernel = delegate*<System.ReadOnlySpan<float>, System.ReadOnlySpan<float>, System.ReadOnlySpan<float>,
+    System.ReadOnlySpan<float>, System.ReadOnlySpan<float>, int, System.ReadOnlySpan<float>, System.ReadOnlySpan<float>, int, System.Span<float>,
+    int, System.Span<float>, int, int, void>;
 
 namespace EdgeJamba.Runtime;
 
@@ -268,23 +271,8 @@ public sealed unsafe class WorkerPool : IDisposable
         ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
         ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
     {
-        if (Threads == 1 || count == 1)
-        {
-            Kernels.SelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
-            return;
-        }
         Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
-        int channels = d.Length, stateSize = state.Length / channels;
-        fixed (float* px = x, pdt = dt, pa = a, pb = b, pc = c, pd = d, pz = z, ps = state, py = destination)
-        {
-            _job = Job.Scan;
-            _scan = new ScanJob(new(px, x.Length), new(pdt, dt.Length), new(pa, a.Length), new(pb, b.Length), new(pc, c.Length), bcStride,
-                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length), &Kernels.SelectiveScanChannels);
-            if (!TryRun(channels, (long)count * channels * ((stateSize * ScanStateCost) + ScanChannelCost), RowAlignment))
-            {
-                Kernels.SelectiveScanChannels(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
-            }
-        }
+        RunScan(&Kernels.SelectiveScanChannels, x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
     }
 
     /// <summary>
@@ -303,20 +291,31 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         Kernels.CheckSelectiveScan(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
-        int channels = d.Length;
+        RunScan(&Kernels.SelectiveScanChannels<TState>, x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination);
+    }
+
+    /// <summary>
+    /// A checked scan by <paramref name="channelKernel"/>: on the calling thread for a single token (decode; splitting it adds
+    /// hand-offs to every layer of a token) or a single thread, else split by channel.
+    /// </summary>
+    private void RunScan(ScanChannelKernel channelKernel,
+        ReadOnlySpan<float> x, ReadOnlySpan<float> dt, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, int bcStride,
+        ReadOnlySpan<float> d, ReadOnlySpan<float> z, int zStride, Span<float> state, int count, Span<float> destination)
+    {
+        int channels = d.Length, stateSize = state.Length / channels;
         if (Threads == 1 || count == 1)
         {
-            Kernels.SelectiveScanChannels<TState>(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+            channelKernel(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
             return;
         }
         fixed (float* px = x, pdt = dt, pa = a, pb = b, pc = c, pd = d, pz = z, ps = state, py = destination)
         {
             _job = Job.Scan;
             _scan = new ScanJob(new(px, x.Length), new(pdt, dt.Length), new(pa, a.Length), new(pb, b.Length), new(pc, c.Length), bcStride,
-                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length), &Kernels.SelectiveScanChannels<TState>);
-            if (!TryRun(channels, (long)count * channels * ((TState.Count * ScanStateCost) + ScanChannelCost), RowAlignment))
+                new(pd, d.Length), new(pz, z.Length), zStride, new(ps, state.Length), count, new(py, destination.Length), channelKernel);
+            if (!TryRun(channels, (long)count * channels * ((stateSize * ScanStateCost) + ScanChannelCost), RowAlignment))
             {
-                Kernels.SelectiveScanChannels<TState>(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
+                channelKernel(x, dt, a, b, c, bcStride, d, z, zStride, state, count, destination, 0, channels);
             }
         }
     }
@@ -615,8 +614,7 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>The arguments of <see cref="SelectiveScan"/>, and the channel kernel (any state size, or one built for the model's).</summary>
     private readonly struct ScanJob(
         Pinned x, Pinned dt, Pinned a, Pinned b, Pinned c, int bcStride, Pinned d, Pinned z, int zStride, Pinned state, int count, Pinned destination,
-        delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, int, ReadOnlySpan<float>,
-            ReadOnlySpan<float>, int, Span<float>, int, Span<float>, int, int, void> channels)
+        ScanChannelKernel channels)
     {
         public void Run(int start, int end) =>
             channels(x.Span, dt.Span, a.Span, b.Span, c.Span, bcStride, d.Span, z.Span, zStride, state.Span, count, destination.Span, start, end);
