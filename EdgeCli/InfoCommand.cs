@@ -39,7 +39,7 @@ internal static class InfoCommand
                 o.WriteLine($"  engine:               {loaded.Model.EngineName} (layout {LayoutHash.Compute(l)})");
                 o.WriteLine($"  layers:               {Describe(l)}");
                 o.WriteLine($"  projections:          {l.Projections}");
-                o.WriteLine($"  weights:              {Bytes(weights)} (mapped {Bytes(loaded.Checkpoint.MappedBytes)}, widened copies {Bytes(loaded.Checkpoint.OwnedBytes)})");
+                o.WriteLine($"  weights:              {Bytes(weights)} (mapped {Bytes(loaded.Checkpoint.MappedBytes)}, made at load {Bytes(loaded.Checkpoint.OwnedBytes)})");
                 o.WriteLine($"  recurrent state:      {Bytes(recurrent)} (fixed)");
                 o.WriteLine($"  KV cache per token:   {Bytes(kvPerToken)}");
                 o.WriteLine($"  state at max context: {Bytes(state)} ({l.MaxContext} tokens); allocated {Bytes(loaded.Model.StateBytes)}");

@@ -173,18 +173,17 @@ public static partial class Kernels
     /// <see cref="MatVecPacked{TSimd, TVector}"/> with AVX2 and FMA: the 16-bit weights are widened in registers, eight at a time,
     /// straight into the multiply-adds (no buffer); where AVX-512 is compiled in, sixteen at a time into the same 256-bit
     /// multiply-adds, which halves the widening's instructions (F16's take eleven per pass; jamba-128m f16 decode in a native
-    /// build 57 → 63 tok/s). Without AVX-512, F16 lines (32 values, one cache line) that the weight's
-    /// <see cref="Matrix.RegularLines"/> map marks as zeros and normal numbers only take a four-operation widening instead
-    /// of eleven (jamba-128m f16 decode, one / two threads, in the default x86-64-v3 build: random weights, 3.5% of lines
-    /// irregular, 46.5 / 88 → 65 / 127 tok/s; weights of standard deviation 0.02, 7.5% irregular, 46.4 / 88 → 61 / 118;
-    /// testing each line in the loop instead of reading the map gave 58 / 113). A native build keeps the sixteen-wide exact
-    /// widening: with the map it gained on random weights (65 → 68) but lost on the 0.02 ones (64.3 → 63.7), the irregular
-    /// lines' mispredicted branches costing what the shorter widening saves. Each row's result has the bits of
-    /// <see cref="Dot{TSimd, TVector}"/> at 256 bits over the whole widened row.
+    /// build 57 → 63 tok/s). An F16 weight with an <see cref="F16LineMap"/> takes <see cref="MatVecF16MappedAvx2"/> instead
+    /// (faster with AVX-512 too). Each row's result has the bits of <see cref="Dot{TSimd, TVector}"/> at 256 bits over the
+    /// whole widened row.
     /// </summary>
-    private static void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
+    private static unsafe void MatVecPackedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
     {
-        if (w.DType == TensorDType.F16)
+        if (w.DType == TensorDType.F16 && w.LineRecords != null)
+        {
+            MatVecF16MappedAvx2(w, x, destination, rowStart, rowEnd);
+        }
+        else if (w.DType == TensorDType.F16)
         {
             MatVecPackedAvx2<F16Format>(w, x, destination, rowStart, rowEnd);
         }
@@ -194,19 +193,16 @@ public static partial class Kernels
         }
     }
 
-    /// <summary><see cref="MatVecPackedAvx2(in Matrix, ReadOnlySpan{float}, Span{float}, int, int)"/> for one 16-bit format.</summary>
+    /// <summary><see cref="MatVecPackedAvx2(in Matrix, ReadOnlySpan{float}, Span{float}, int, int)"/> for one 16-bit format, widened exactly.</summary>
     private static unsafe void MatVecPackedAvx2<TFormat>(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
         where TFormat : struct, IPackedFormat
     {
         int cols = w.Cols;
         ref float xs = ref MemoryMarshal.GetReference(x);
         Span<float> tail = stackalloc float[Vector256<float>.Count];
-        int lineBytes = Matrix.RegularLineBytesPerRow(cols);
-        byte* lines = w.RegularLines;
         for (int r = rowStart; r < rowEnd; r++)
         {
             ushort* row = w.Packed + ((long)r * cols);
-            byte* regular = lines == null ? null : lines + ((long)r * lineBytes);
             Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
             int i = 0;
             for (; i + 32 <= cols; i += 32)
@@ -220,10 +216,6 @@ public static partial class Kernels
                     var low = TFormat.Widen16(row + i);
                     var high = TFormat.Widen16(row + i + 16);
                     (w0, w1, w2, w3) = (low.GetLower(), low.GetUpper(), high.GetLower(), high.GetUpper());
-                }
-                else if (TFormat.IsRegular(regular, i / Matrix.LineColumns))
-                {
-                    (w0, w1, w2, w3) = (TFormat.WidenRegular8(row + i), TFormat.WidenRegular8(row + i + 8), TFormat.WidenRegular8(row + i + 16), TFormat.WidenRegular8(row + i + 24));
                 }
                 else
                 {
@@ -250,6 +242,127 @@ public static partial class Kernels
     }
 
     /// <summary>
+    /// <see cref="MatVecPackedAvx2(in Matrix, ReadOnlySpan{float}, Span{float}, int, int)"/> of an F16 weight with an
+    /// <see cref="F16LineMap"/>, without AVX-512: every whole line of 32 halves widens in four operations per eight instead
+    /// of eleven. A half sign-extended and shifted left by 13 holds the sign in bit 31 (and in bits 28–30, masked off) and
+    /// its exponent and mantissa in a float's places, below a 112-too-small exponent; multiplying by 2^112 puts it right,
+    /// exactly for zeros and normal numbers. A regular line is read in place at 2^112, an irregular one from its copy scaled
+    /// by 2^10 (no subnormal left) at 2^102, the source and the multiplier chosen without a branch; a row without irregular
+    /// lines takes a loop without the choice, and rows the map leaves exact take <see cref="MatVecPackedAvx2{TFormat}"/>.
+    /// Same bits as the exact widening.
+    /// </summary>
+    /// <remarks>
+    /// jamba-128m f16 decode (<c>bench -p 64 -n 128 -r 3</c>, two interleaved rounds), one / two threads, tok/s. Weights of
+    /// standard deviation 0.02 (7.5% of lines irregular): a map of regular lines with a branch to the exact widening for the
+    /// others (each irregular line a mispredicted branch) 52.7–55.8 / 110.9–112.4, this 61.7–62.8 / 125.7–139.5; the same
+    /// weights without subnormals 64.6–65.5 / 127.7–132.7 → 69.6–70.1 / 142.1–152.0. Builds with AVX-512, whose sixteen-wide
+    /// exact widening took the place of the map: 58.2–58.9 / 120.3–122.8 → 63.1–65.6 / 132.9–133.9, and 60.3–60.6 /
+    /// 119.1–123.8 → 70.6–72.0 / 146.3–148.5. Reading the bits a word at a time and rows without irregular lines in a loop
+    /// of their own mattered: a first version that tested one byte per line was 4% slower on the weights without subnormals
+    /// than the branching map.
+    /// </remarks>
+    private static unsafe void MatVecF16MappedAvx2(in Matrix w, ReadOnlySpan<float> x, Span<float> destination, int rowStart, int rowEnd)
+    {
+        int cols = w.Cols, recordBytes = F16LineMap.RecordBytes(cols);
+        float* multipliers = stackalloc float[2];
+        multipliers[0] = BitConverter.Int32BitsToSingle(0x72800000); // 2^102, a scaled line
+        multipliers[1] = BitConverter.Int32BitsToSingle(0x77800000); // 2^112, a regular line
+        fixed (float* xs = x)
+        {
+            for (int r = rowStart; r < rowEnd; r++)
+            {
+                byte* record = w.LineRecords + ((long)r * recordBytes);
+                int firstScaled = ((int*)record)[0], scaledLines = ((int*)record)[1];
+                ushort* row = w.Packed + ((long)r * cols);
+                if (firstScaled < 0)
+                {
+                    MatVecPackedAvx2<F16Format>(w, x, destination, r, r + 1);
+                }
+                else if (scaledLines == 0)
+                {
+                    destination[r] = F16RegularRowAvx2(row, xs, cols);
+                }
+                else
+                {
+                    ushort* scaled = w.ScaledLines + ((long)firstScaled * F16LineMap.LineColumns);
+                    destination[r] = F16MappedRowAvx2(row, (ulong*)(record + (2 * sizeof(int))), scaled, multipliers, xs, cols);
+                }
+            }
+        }
+    }
+
+    /// <summary>A row of <see cref="MatVecF16MappedAvx2"/> whose lines are all regular: each read in place at 2^112.</summary>
+    private static unsafe float F16RegularRowAvx2(ushort* row, float* x, int cols)
+    {
+        Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+        var mask = Vector256.Create(unchecked((int)0x8FFFFFFF));
+        var multiplier = Vector256.Create(0x77800000).AsSingle(); // 2^112
+        ushort* end = row + (cols & -F16LineMap.LineColumns);
+        for (ushort* line = row; line < end; line += F16LineMap.LineColumns, x += F16LineMap.LineColumns)
+        {
+            Sse.Prefetch1((byte*)line + WeightPrefetchBytes);
+            var source = (short*)line;
+            sum0 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 13) & mask).AsSingle() * multiplier, Vector256.Load(x), sum0);
+            sum1 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 8), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 8), sum1);
+            sum2 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 16), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 16), sum2);
+            sum3 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 24), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 24), sum3);
+        }
+        return F16RowTailAvx2(end, x, cols & (F16LineMap.LineColumns - 1), sum0, sum1, sum2, sum3);
+    }
+
+    /// <summary>
+    /// A row of <see cref="MatVecF16MappedAvx2"/> with scaled lines: its bits of regular lines (64 to a word, lowest first),
+    /// its first scaled line.
+    /// </summary>
+    private static unsafe float F16MappedRowAvx2(ushort* row, ulong* regularBits, ushort* scaled, float* multipliers, float* x, int cols)
+    {
+        Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+        var mask = Vector256.Create(unchecked((int)0x8FFFFFFF));
+        ushort* end = row + (cols & -F16LineMap.LineColumns), line = row;
+        while (line < end)
+        {
+            ulong bits = *regularBits++;
+            ushort* wordEnd = (end - line) > 64 * F16LineMap.LineColumns ? line + (64 * F16LineMap.LineColumns) : end;
+            for (; line < wordEnd; line += F16LineMap.LineColumns, x += F16LineMap.LineColumns, bits >>= 1)
+            {
+                Sse.Prefetch1((byte*)line + WeightPrefetchBytes);
+                nint regular = (nint)(bits & 1);
+                nint keep = -regular; // all ones for a regular line, read in place; else the next scaled line
+                var source = (short*)(((nint)line & keep) | ((nint)scaled & ~keep));
+                scaled += ~keep & F16LineMap.LineColumns;
+                var multiplier = Vector256.Create(multipliers[regular]);
+                sum0 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 13) & mask).AsSingle() * multiplier, Vector256.Load(x), sum0);
+                sum1 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 8), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 8), sum1);
+                sum2 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 16), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 16), sum2);
+                sum3 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 24), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 24), sum3);
+            }
+        }
+        return F16RowTailAvx2(end, x, cols & (F16LineMap.LineColumns - 1), sum0, sum1, sum2, sum3);
+    }
+
+    /// <summary>
+    /// The end of a row of <see cref="MatVecF16MappedAvx2"/> after its whole lines: the last <paramref name="count"/> (under
+    /// 32) halves widened exactly, eight at a time into <paramref name="sum0"/>, the rest one at a time after the reduction,
+    /// as <see cref="MatVecPackedAvx2{TFormat}"/> does.
+    /// </summary>
+    private static unsafe float F16RowTailAvx2(ushort* w, float* x, int count, Vector256<float> sum0, Vector256<float> sum1, Vector256<float> sum2, Vector256<float> sum3)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            sum0 = Vector256.MultiplyAddEstimate(Widen8(w + i, f16: true), Vector256.Load(x + i), sum0);
+        }
+        float sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
+        if (i < count)
+        {
+            Span<float> rest = stackalloc float[Vector256<float>.Count];
+            Widen(new ReadOnlySpan<ushort>(w + i, count - i), TensorDType.F16, rest[..(count - i)]);
+            sum += Dot<SimdScalar, float>(rest[..(count - i)], new ReadOnlySpan<float>(x + i, count - i));
+        }
+        return sum;
+    }
+
+    /// <summary>
     /// A 16-bit float format widened by <see cref="MatVecPackedAvx2{TFormat}"/>: eight at a time (AVX2), or sixteen at a time
     /// where AVX-512 is supported (the same values).
     /// </summary>
@@ -258,15 +371,6 @@ public static partial class Kernels
         static abstract unsafe Vector256<float> Widen8(ushort* source);
 
         static abstract unsafe Vector512<float> Widen16(ushort* source);
-
-        /// <summary>
-        /// Whether line <paramref name="line"/> of a row (32 values) may take <see cref="WidenRegular8"/>: for F16, its bit in
-        /// the row's <see cref="Matrix.RegularLines"/> (<paramref name="map"/>; none when null).
-        /// </summary>
-        static abstract unsafe bool IsRegular(byte* map, int line);
-
-        /// <summary><see cref="Widen8"/> of eight zeros or normal numbers (cheaper where the format needs it).</summary>
-        static abstract unsafe Vector256<float> WidenRegular8(ushort* source);
     }
 
     /// <summary>IEEE binary16: <see cref="Widen8(ushort*, bool)"/> and <see cref="Widen16(ushort*, bool)"/> with <c>f16</c> set.</summary>
@@ -277,40 +381,6 @@ public static partial class Kernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector512<float> Widen16(ushort* source) => Kernels.Widen16(source, f16: true);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe bool IsRegular(byte* map, int line) => map != null && (map[line >> 3] & (1 << (line & 7))) != 0;
-
-        /// <summary>
-        /// Whether the 32 halves at <paramref name="source"/> are all zeros or normal numbers. Doubled (the sign shifted out), a
-        /// subnormal is 2..0x7FE, so less than 0x7FD once 2 is taken off (a zero wraps round to 0xFFFE), and an infinity or NaN is
-        /// 0xF800 or more.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe bool AllRegular32(ushort* source)
-        {
-            var low = Vector256.Load(source);
-            var high = Vector256.Load(source + 16);
-            (low, high) = (low + low, high + high);
-            var two = Vector256.Create((ushort)2);
-            var subnormal = Avx2.SubtractSaturate(Vector256.Create((ushort)0x07FD), Avx2.Min(low - two, high - two));
-            var special = Avx2.SubtractSaturate(Avx2.Max(low, high), Vector256.Create((ushort)0xF7FF));
-            return (subnormal | special) == Vector256<ushort>.Zero;
-        }
-
-        /// <summary>
-        /// Four operations instead of eleven: the halves sign-extended and shifted left by 13 hold the sign in bit 31 (and in
-        /// bits 28–30, masked off) and the exponent and mantissa in a float's places below a 112-too-small exponent, which
-        /// multiplying by 2^112 puts right (exact; a zero stays a zero). A subnormal would make that multiply take a microcode
-        /// assist (about 30 times slower on the Xeon measured) and an infinity or NaN would come out finite, hence regular lines
-        /// only (<see cref="Matrix.RegularLines"/>, <see cref="AllRegular32"/>).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector256<float> WidenRegular8(ushort* source)
-        {
-            var h = Avx2.ConvertToVector256Int32((short*)source);
-            return (Avx2.ShiftLeftLogical(h, 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * Vector256.Create(0x77800000).AsSingle(); // 2^112
-        }
     }
 
     /// <summary>bfloat16: <see cref="Widen8(ushort*, bool)"/> and <see cref="Widen16(ushort*, bool)"/> with <c>f16</c> clear.</summary>
@@ -321,12 +391,6 @@ public static partial class Kernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector512<float> Widen16(ushort* source) => Kernels.Widen16(source, f16: false);
-
-        /// <summary>BF16 widens in two operations whatever its values: no map needed.</summary>
-        public static unsafe bool IsRegular(byte* map, int line) => true;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe Vector256<float> WidenRegular8(ushort* source) => Kernels.Widen8(source, f16: false);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeJamba.Runtime;
 
@@ -25,7 +26,7 @@ public static partial class Kernels
                 {
                     for (; done + 8 <= source.Length; done += 8)
                     {
-                        System.Runtime.Intrinsics.Vector256.Store(Widen8(from + done, f16: true), to + done);
+                        Vector256.Store(Widen8(from + done, f16: true), to + done);
                     }
                 }
             }
@@ -41,41 +42,22 @@ public static partial class Kernels
         }
     }
 
-    /// <summary>
-    /// Whether the matrix products read <see cref="Matrix.RegularLines"/> maps on this machine: AVX2 with FMA, without
-    /// AVX-512 (whose sixteen-wide exact widening does as well without one).
-    /// </summary>
-    public static bool UsesRegularLines =>
-        System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
+    /// <summary>Whether the matrix products read <see cref="F16LineMap"/>s on this machine: AVX2 with FMA.</summary>
+    public static bool UsesLineMaps => System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
 
     /// <summary>
-    /// Fills the <see cref="Matrix.RegularLines"/> map of the F16 matrix <c>[rows, cols]</c> at <paramref name="data"/>
-    /// (<see cref="Matrix.RegularLineBytes(int, int)"/> bytes at <paramref name="map"/>): for each row, a bit per 32 whole
-    /// columns, set when all 32 halves are zeros or normal numbers (no subnormal, infinity or NaN).
+    /// Whether the 32 halves at <paramref name="source"/> are all zeros or normal numbers. Doubled (the sign shifted out), a
+    /// subnormal is 2..0x7FE, so at most 0x7FC once 2 is taken off (a zero wraps round to 0xFFFE, a normal number is
+    /// 0x7FE or more), and an infinity or NaN is 0xF800 or more.
     /// </summary>
-    /// <exception cref="PlatformNotSupportedException">Without <see cref="UsesRegularLines"/>: nothing would read the map.</exception>
-    public static unsafe void MapRegularLines(ushort* data, int rows, int cols, byte* map)
+    internal static unsafe bool AllRegular32(ushort* source)
     {
-        if (!UsesRegularLines)
-        {
-            throw new PlatformNotSupportedException("the map of regular lines is read only by the AVX2 matrix products without AVX-512");
-        }
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        int lines = cols / Matrix.LineColumns, stride = Matrix.RegularLineBytesPerRow(cols);
-        for (int r = 0; r < rows; r++)
-        {
-            ushort* row = data + ((long)r * cols);
-            byte* bits = map + ((long)r * stride);
-            new Span<byte>(bits, stride).Clear();
-            for (int line = 0; line < lines; line++)
-            {
-                if (F16Format.AllRegular32(row + (line * Matrix.LineColumns)))
-                {
-                    bits[line >> 3] |= (byte)(1 << (line & 7));
-                }
-            }
-        }
+        var low = Vector256.Load(source);
+        var high = Vector256.Load(source + 16);
+        (low, high) = (low + low, high + high);
+        var two = Vector256.Create((ushort)2);
+        return Vector256.GreaterThanAll(Vector256.Min(low - two, high - two), Vector256.Create((ushort)0x07FC))
+            && Vector256.LessThanOrEqualAll(Vector256.Max(low, high), Vector256.Create((ushort)0xF7FF));
     }
 
     private static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)

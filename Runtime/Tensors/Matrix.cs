@@ -7,13 +7,10 @@ namespace EdgeJamba.Runtime;
 /// native buffer). Linear weights are <c>[out, in]</c>: <c>y = W·x</c>. A vector is a matrix with one row.
 /// Elements are float32, or, for weights kept in their stored 16-bit form (<see cref="Checkpoint.Weight"/>), F16 or
 /// BF16, which only <see cref="Kernels.MatVec"/>, <see cref="Kernels.MatMul"/> and <see cref="CopyRowTo"/> read
-/// (widening on the fly). An F16 weight may carry a map of its regular lines (<see cref="RegularLines"/>).
+/// (widening on the fly). An F16 weight may carry an <see cref="F16LineMap"/> (<see cref="LineRecords"/>, <see cref="ScaledLines"/>).
 /// </summary>
 public readonly unsafe struct Matrix
 {
-    /// <summary>Columns per line of <see cref="RegularLines"/>: 32 halves, one 64-byte cache line.</summary>
-    public const int LineColumns = 32;
-
     private readonly void* _data;
 
     public Matrix(float* data, int rows, int cols)
@@ -25,25 +22,32 @@ public readonly unsafe struct Matrix
     /// <param name="dtype"><see cref="TensorDType.F32"/>, <see cref="TensorDType.F16"/> or <see cref="TensorDType.BF16"/>.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="cols">Columns.</param>
-    /// <param name="regularLines">
-    /// Optional, F16 only: the <see cref="RegularLines"/> map, <see cref="RegularLineBytes(int, int)"/> bytes that outlive the
-    /// matrix (see <see cref="Kernels.MapRegularLines"/>).
-    /// </param>
-    public Matrix(void* data, TensorDType dtype, int rows, int cols, byte* regularLines = null)
+    /// <param name="lines">Optional, F16 only: the map of these <paramref name="rows"/> × <paramref name="cols"/> halves, which outlives the matrix.</param>
+    public Matrix(void* data, TensorDType dtype, int rows, int cols, F16LineMap? lines = null)
+        : this(data, dtype, rows, cols, lines?.Records, lines?.ScaledLines)
+    {
+        if (lines != null && (lines.Rows != rows || lines.Cols != cols))
+        {
+            throw new ArgumentException($"the line map is of {lines.Rows}x{lines.Cols} halves, not {rows}x{cols}", nameof(lines));
+        }
+    }
+
+    private Matrix(void* data, TensorDType dtype, int rows, int cols, byte* lineRecords, ushort* scaledLines)
     {
         if (dtype is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
         {
             throw new ArgumentException($"a matrix holds F32, F16 or BF16 elements, not {dtype}", nameof(dtype));
         }
-        if (regularLines != null && dtype != TensorDType.F16)
+        if (lineRecords != null && dtype != TensorDType.F16)
         {
-            throw new ArgumentException($"only an F16 matrix has a map of regular lines, not {dtype}", nameof(regularLines));
+            throw new ArgumentException($"only an F16 matrix has a line map, not {dtype}", nameof(dtype));
         }
         _data = data;
         DType = dtype;
         Rows = rows;
         Cols = cols;
-        RegularLines = regularLines;
+        LineRecords = lineRecords;
+        ScaledLines = scaledLines;
     }
 
     /// <summary>The element type: F32, or F16/BF16 for a weight kept 16-bit.</summary>
@@ -60,12 +64,13 @@ public readonly unsafe struct Matrix
     public int Cols { get; }
 
     /// <summary>
-    /// Null, or a bit per line of <see cref="LineColumns"/> whole columns of each row (a partial last line has none), set when
-    /// the line is regular: its 32 halves are zeros or normal numbers, no subnormal, infinity or NaN. Each row's bits start a byte
-    /// (<see cref="RegularLineBytesPerRow(int)"/>), lowest bit first. The AVX2 products widen such lines in four operations
-    /// instead of eleven; the map only chooses between two exact widenings, so results do not depend on it.
+    /// Null, or the records of this matrix's rows in an <see cref="F16LineMap"/> (<see cref="F16LineMap.RecordBytes"/> each,
+    /// the first row's first), which the AVX2 products read; results do not depend on it.
     /// </summary>
-    public byte* RegularLines { get; }
+    public byte* LineRecords { get; }
+
+    /// <summary>With <see cref="LineRecords"/>: the map's scaled lines (of all its rows, whatever the slice).</summary>
+    public ushort* ScaledLines { get; }
 
     public long Length => (long)Rows * Cols;
 
@@ -99,13 +104,7 @@ public readonly unsafe struct Matrix
     /// <summary>Rows <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
     public Matrix Slice(int start, int count) =>
         new((byte*)_data + ((long)start * Cols * (DType == TensorDType.F32 ? sizeof(float) : sizeof(ushort))), DType, count, Cols,
-            RegularLines == null ? null : RegularLines + ((long)start * RegularLineBytesPerRow(Cols)));
-
-    /// <summary>Bytes of one row's bits in <see cref="RegularLines"/>.</summary>
-    public static int RegularLineBytesPerRow(int cols) => ((cols / LineColumns) + 7) / 8;
-
-    /// <summary>Bytes of a <see cref="RegularLines"/> map of <paramref name="rows"/> × <paramref name="cols"/>.</summary>
-    public static long RegularLineBytes(int rows, int cols) => (long)rows * RegularLineBytesPerRow(cols);
+            LineRecords == null ? null : LineRecords + ((long)start * F16LineMap.RecordBytes(Cols)), ScaledLines);
 
     private void RequireFloat()
     {

@@ -25,7 +25,7 @@ public sealed unsafe partial class Checkpoint : IDisposable
     private readonly SafetensorsFile[] _files;
     private readonly Dictionary<string, (SafetensorsFile File, TensorInfo Info)> _tensors;
     private readonly Dictionary<string, nint> _floats = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Name, int Cols), nint> _regularLines = [];
+    private readonly Dictionary<(string Name, int Cols), F16LineMap> _lineMaps = [];
     private readonly List<nint> _owned = [];
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -47,7 +47,10 @@ public sealed unsafe partial class Checkpoint : IDisposable
     /// <summary>Total size of the mapped files.</summary>
     public long MappedBytes { get; }
 
-    /// <summary>Bytes of native memory holding float32 copies of F16/BF16 tensors widened so far.</summary>
+    /// <summary>
+    /// Bytes of native memory holding what was made from the tensors so far: float32 copies of F16/BF16 tensors, quantized
+    /// projections, and the <see cref="F16LineMap"/>s of F16 weights.
+    /// </summary>
     public long OwnedBytes { get; private set; }
 
     /// <summary>Every tensor name of the checkpoint.</summary>
@@ -113,8 +116,8 @@ public sealed unsafe partial class Checkpoint : IDisposable
     /// A weight read only by the matrix products (<see cref="Kernels.MatVec"/>, <see cref="Kernels.MatMul"/>) or row by
     /// row (<see cref="Runtime.Matrix.CopyRowTo"/>): as <see cref="Matrix(string, int, int)"/>, but F16 and BF16 tensors
     /// stay in their stored 16-bit form, in place in the mapping, and are widened on the fly (half the bytes read). Where
-    /// the products read it (<see cref="Kernels.UsesRegularLines"/>), an F16 weight comes with its
-    /// <see cref="Runtime.Matrix.RegularLines"/> map, made on first use (one pass over the weight; a 512th of its bytes).
+    /// the products read it (<see cref="Kernels.UsesLineMaps"/>), an F16 weight comes with its <see cref="F16LineMap"/>, made
+    /// on first use (one pass over the weight; a 512th of its bytes, and a scaled copy of its lines that hold subnormals).
     /// </summary>
     public Matrix Weight(string name, int rows, int cols)
     {
@@ -122,26 +125,25 @@ public sealed unsafe partial class Checkpoint : IDisposable
         (SafetensorsFile file, TensorInfo info) = Find(name);
         return info.DType switch
         {
-            TensorDType.F16 => new Matrix(file.DataPointer(info), info.DType, rows, cols, Kernels.UsesRegularLines ? RegularLines(name, rows, cols) : null),
+            TensorDType.F16 => new Matrix(file.DataPointer(info), info.DType, rows, cols, Kernels.UsesLineMaps ? LineMap(name, rows, cols) : null),
             TensorDType.BF16 => new Matrix(file.DataPointer(info), info.DType, rows, cols),
             _ => new Matrix(Floats(name), rows, cols),
         };
     }
 
-    /// <summary>The <see cref="Runtime.Matrix.RegularLines"/> map of F16 weight <paramref name="name"/>, made once.</summary>
-    private byte* RegularLines(string name, int rows, int cols)
+    /// <summary>The <see cref="F16LineMap"/> of F16 weight <paramref name="name"/>, made once.</summary>
+    private F16LineMap LineMap(string name, int rows, int cols)
     {
         lock (_lock)
         {
             (SafetensorsFile file, TensorInfo info) = Find(name);
-            if (!_regularLines.TryGetValue((name, cols), out nint map))
+            if (!_lineMaps.TryGetValue((name, cols), out F16LineMap? map))
             {
-                map = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(Runtime.Matrix.RegularLineBytes(rows, cols), 1), 64);
-                _owned.Add(map);
-                Kernels.MapRegularLines((ushort*)file.DataPointer(info), rows, cols, (byte*)map);
-                _regularLines.Add((name, cols), map);
+                map = F16LineMap.Create((ushort*)file.DataPointer(info), rows, cols);
+                OwnedBytes += map.Bytes;
+                _lineMaps.Add((name, cols), map);
             }
-            return (byte*)map;
+            return map;
         }
     }
 
@@ -254,7 +256,11 @@ public sealed unsafe partial class Checkpoint : IDisposable
             }
             _owned.Clear();
             _floats.Clear();
-            _regularLines.Clear();
+            foreach (F16LineMap map in _lineMaps.Values)
+            {
+                map.Dispose();
+            }
+            _lineMaps.Clear();
             OwnedBytes = 0;
             foreach (SafetensorsFile file in _files)
             {

@@ -12,7 +12,8 @@ namespace EdgeJamba.Benchmarks;
 /// held in cache between calls) and 49152 rows (37.7M weights read from memory: float32 151 MB, 16-bit 75 MB, q8_0 40 MB,
 /// ternary 9.4 MB, which a 32 MB L3 still holds). Same weights in every format, so the ratio to F32 is how much faster a
 /// format decodes the same model: the bandwidth the compact formats save against the instructions they spend per byte
-/// (widening, or integer dot products). Each case allocates only its own copy.
+/// (widening, or integer dot products). Each case allocates only its own copy; F16 has its <see cref="F16LineMap"/> where
+/// the products read one, as a checkpoint's F16 weights do.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class WeightFormatBenchmarks
@@ -20,6 +21,7 @@ public unsafe class WeightFormatBenchmarks
     private const int Cols = 768;
     private void* _weights;
     private float* _scales;
+    private F16LineMap? _lines;
     private float[] _x = [], _y = [], _xScales = [];
     private sbyte[] _xq = [];
 
@@ -70,6 +72,7 @@ public unsafe class WeightFormatBenchmarks
                         ? BitConverter.HalfToUInt16Bits((Half)values[i])
                         : (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16);
                 }
+                _lines = Format == WeightFormat.F16 && Kernels.UsesLineMaps ? F16LineMap.Create((ushort*)_weights, Rows, Cols) : null;
                 break;
             case WeightFormat.Q8_0:
                 _weights = NativeMemory.AlignedAlloc((nuint)((long)Rows * padded), 64);
@@ -101,6 +104,7 @@ public unsafe class WeightFormatBenchmarks
     {
         NativeMemory.AlignedFree(_weights);
         NativeMemory.AlignedFree(_scales);
+        _lines?.Dispose();
     }
 
     /// <summary>The product in <see cref="Format"/> of <see cref="Tokens"/> tokens (one goes through the decode kernels).</summary>
@@ -116,7 +120,7 @@ public unsafe class WeightFormatBenchmarks
                 Kernels.MatMul(new Matrix(_weights, TensorDType.BF16, Rows, Cols), _x, Tokens, _y);
                 break;
             case WeightFormat.F16:
-                Kernels.MatMul(new Matrix(_weights, TensorDType.F16, Rows, Cols), _x, Tokens, _y);
+                Kernels.MatMul(new Matrix(_weights, TensorDType.F16, Rows, Cols, _lines), _x, Tokens, _y);
                 break;
             case WeightFormat.Q8_0:
                 Kernels.QuantizeQ8Rows(_x, Tokens, Cols, _xq, _xScales);

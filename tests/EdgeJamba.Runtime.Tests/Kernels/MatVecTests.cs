@@ -98,81 +98,109 @@ public class MatVecTests
     }
 
     /// <summary>
-    /// The map of regular lines sets a line's bit exactly when its 32 halves are zeros or normal numbers, by
-    /// <see cref="Half"/>'s own classification: lines of random normal halves, each with one F16 bit pattern planted (every
-    /// pattern once), in rows of 11 lines and 5 columns more (a partial line has no bit), each row's bits from a new byte.
+    /// An <see cref="F16LineMap"/> sets a line's bit exactly when its 32 halves are zeros or normal numbers, by
+    /// <see cref="Half"/>'s own classification (lines of random normal halves, each with one F16 bit pattern planted, every
+    /// pattern once, in rows of 11 lines and 5 columns more: a partial line has no bit); holds each irregular line of a row
+    /// times 2^10, as <see cref="Half"/> multiplies, in row order; and leaves a row exact (−1) exactly when one of its
+    /// irregular lines has an infinity, a NaN or a magnitude of 64 or more.
     /// </summary>
-    [SkippableFact]
-    public unsafe void MapRegularLines_marks_the_lines_of_zeros_and_normal_numbers()
+    [Fact]
+    public unsafe void F16LineMap_marks_the_regular_lines_and_scales_the_others_by_2_to_the_10()
     {
-        Skip.IfNot(Kernels.UsesRegularLines, "the map is read only by the AVX2 products without AVX-512 (CI's second pass runs this)");
-        const int lines = 11, cols = (lines * Matrix.LineColumns) + 5, rows = (65536 + lines - 1) / lines;
+        const int lines = 11, cols = (lines * F16LineMap.LineColumns) + 5, rows = (65536 + lines - 1) / lines;
         var random = new Random(6);
         var data = new ushort[rows * cols];
         for (int i = 0; i < data.Length; i++)
         {
-            data[i] = BitConverter.HalfToUInt16Bits((Half)(((random.NextDouble() * 2) - 1) * 1000));
+            data[i] = BitConverter.HalfToUInt16Bits((Half)(((random.NextDouble() * 2) - 1) * 60));
         }
         for (int pattern = 0; pattern < 65536; pattern++)
         {
             int row = pattern / lines, line = pattern % lines;
-            data[(row * cols) + (line * Matrix.LineColumns) + random.Next(Matrix.LineColumns)] = (ushort)pattern;
+            data[(row * cols) + (line * F16LineMap.LineColumns) + random.Next(F16LineMap.LineColumns)] = (ushort)pattern;
         }
-        int stride = Matrix.RegularLineBytesPerRow(cols);
-        Assert.Equal(2, stride);
-        var map = new byte[Matrix.RegularLineBytes(rows, cols)];
-        Array.Fill(map, (byte)0xFF);
+        Assert.Equal(16, F16LineMap.RecordBytes(cols));
         fixed (ushort* weights = data)
-        fixed (byte* bits = map)
         {
-            Kernels.MapRegularLines(weights, rows, cols, bits);
-        }
-        for (int row = 0; row < rows; row++)
-        {
-            for (int line = 0; line < 16; line++)
+            using var map = F16LineMap.Create(weights, rows, cols);
+            long expectedScaled = 0;
+            int exactRows = 0;
+            for (int row = 0; row < rows; row++)
             {
-                bool expected = line < lines && data.AsSpan((row * cols) + (line * Matrix.LineColumns), Matrix.LineColumns).ToArray()
-                    .Select(BitConverter.UInt16BitsToHalf).All(h => Half.IsFinite(h) && !Half.IsSubnormal(h));
-                Assert.True(expected == ((map[(row * stride) + (line >> 3)] >> (line & 7) & 1) == 1), $"row {row}, line {line}");
+                Half[][] values = Enumerable.Range(0, lines)
+                    .Select(line => data.AsSpan((row * cols) + (line * F16LineMap.LineColumns), F16LineMap.LineColumns).ToArray().Select(BitConverter.UInt16BitsToHalf).ToArray())
+                    .ToArray();
+                bool[] regular = values.Select(line => line.All(h => Half.IsFinite(h) && !Half.IsSubnormal(h))).ToArray();
+                bool exact = values.Where((line, i) => !regular[i]).Any(line => line.Any(h => !Half.IsFinite(h) || Half.Abs(h) >= (Half)64));
+                byte* record = map.Records + ((long)row * F16LineMap.RecordBytes(cols));
+                ulong bits = *(ulong*)(record + 8);
+                for (int line = 0; line < 64; line++)
+                {
+                    Assert.True((line < lines && regular[line]) == ((bits >> line & 1) == 1), $"row {row}, line {line}");
+                }
+                Assert.True(((int*)record)[0] == (exact ? -1 : expectedScaled), $"row {row}: first scaled line {((int*)record)[0]}, exact {exact}");
+                Assert.Equal(exact ? 0 : regular.Count(r => !r), ((int*)record)[1]);
+                if (exact)
+                {
+                    exactRows++;
+                    continue;
+                }
+                foreach (Half[] line in values.Where((line, i) => !regular[i]))
+                {
+                    for (int k = 0; k < F16LineMap.LineColumns; k++)
+                    {
+                        ushort expected = BitConverter.HalfToUInt16Bits((Half)((float)line[k] * 1024));
+                        Assert.True(expected == map.ScaledLines[(expectedScaled * F16LineMap.LineColumns) + k], $"row {row}, scaled line {expectedScaled}, column {k}");
+                        Assert.False(Half.IsSubnormal(BitConverter.UInt16BitsToHalf(map.ScaledLines[(expectedScaled * F16LineMap.LineColumns) + k])));
+                    }
+                    expectedScaled++;
+                }
             }
+            Assert.Equal(expectedScaled, map.ScaledLineCount);
+            Assert.InRange(exactRows, 100, rows - 100);
         }
     }
 
     /// <summary>
-    /// F16 rows with a map of regular lines take the four-operation widening on the marked lines and the exact one on the
-    /// rest, and still sum exactly as the 256-bit dot product of the row widened by <see cref="Half"/>: rows with subnormal,
-    /// infinite and zero halves planted in some lines, a partial last line, maps of one to three bytes per row, and a
-    /// slice of the rows (its map starts at its first row's bits).
+    /// F16 rows with an <see cref="F16LineMap"/> take the four-operation widening on every whole line (regular lines in
+    /// place, the others from their scaled copies) and still sum exactly as the 256-bit dot product of the row widened by
+    /// <see cref="Half"/>: rows with subnormal, infinite, large and zero halves planted in some lines (rows left exact among
+    /// them), rows with no irregular line, a partial last line, rows of one to 70 lines (more than one word of bits), and a
+    /// slice of the rows (its records start at its first row's).
     /// </summary>
     [SkippableFact]
-    public unsafe void MatVec_of_F16_rows_with_a_map_of_regular_lines_keeps_the_bits()
+    public unsafe void MatVec_of_F16_rows_with_a_line_map_keeps_the_bits()
     {
-        Skip.IfNot(Kernels.UsesRegularLines, "the map is read only by the AVX2 products without AVX-512 (CI's second pass runs this)");
+        Skip.IfNot(Kernels.UsesLineMaps, "the map is read only by the AVX2 products");
         var random = new Random(7);
-        ushort[] planted = [0x0000, 0x8000, 0x0001, 0x83FF, 0x7C00, 0xFC00, 0x0400, 0x7BFF];
-        foreach (int cols in new[] { 32, 64, 96, 300, 600, 1000 })
+        ushort[] planted = [0x0000, 0x8000, 0x0001, 0x83FF, 0x03FF, 0x8001, 0x0400, 0xBC00];
+        foreach (int cols in new[] { 32, 64, 96, 300, 600, 1000, 2048, 2240, 2261 })
         {
-            const int rows = 7;
+            const int rows = 9;
             var data = new ushort[rows * cols];
             for (int i = 0; i < data.Length; i++)
             {
                 data[i] = BitConverter.HalfToUInt16Bits((Half)((random.NextDouble() * 2) - 1));
             }
-            for (int k = 0; k < rows * cols / 40; k++)
+            for (int r = 0; r < 7; r++)
             {
-                data[random.Next(data.Length)] = planted[random.Next(planted.Length)];
+                // Zeros, subnormals and normal numbers in rows 0-6, away from row 2's first line; rows 7 and 8 keep only normal numbers.
+                for (int k = 0; k < Math.Max(1, cols / 40); k++)
+                {
+                    data[(r * cols) + (r == 2 && cols > 32 ? 32 : 0) + random.Next(r == 2 && cols > 32 ? cols - 32 : cols)] = planted[random.Next(planted.Length)];
+                }
             }
+            (data[0], data[1], data[cols], data[cols + 1], data[(2 * cols) + 3]) = (0x7C00, 0x0001, 0x5400, 0x8001, 0x7BFF);
+            // Row 0 has an infinity and row 1 a 64 beside a subnormal (both left exact); row 2 has 65504 in a regular line.
             float[] x = Uniform(random, cols), actual = new float[rows], sliced = new float[rows - 2];
-            var map = new byte[Matrix.RegularLineBytes(rows, cols)];
             fixed (ushort* weights = data)
-            fixed (byte* bits = map)
             {
-                Kernels.MapRegularLines(weights, rows, cols, bits);
-                var w = new Matrix(weights, TensorDType.F16, rows, cols, bits);
+                using var map = F16LineMap.Create(weights, rows, cols);
+                var w = new Matrix(weights, TensorDType.F16, rows, cols, map);
                 Kernels.MatVec(w, x, actual);
                 Kernels.MatVec(w.Slice(2, rows - 2), x, sliced);
+                Assert.True(map.ScaledLineCount > 0, $"{rows}x{cols}: no scaled line");
             }
-            Assert.Contains(map, b => b != 0);
             for (int r = 0; r < rows; r++)
             {
                 float[] widened = data.AsSpan(r * cols, cols).ToArray().Select(h => (float)BitConverter.UInt16BitsToHalf(h)).ToArray();
@@ -185,6 +213,23 @@ public class MatVecTests
                         $"{rows}x{cols}, slice row {r - 2}: {sliced[r - 2]} vs {actual[r]}");
                 }
             }
+        }
+    }
+
+    /// <summary>A line map belongs to one shape of F16 matrix.</summary>
+    [Fact]
+    public unsafe void A_line_map_of_another_shape_or_on_a_float_matrix_is_refused()
+    {
+        nint weights = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed(4 * 64, sizeof(ushort));
+        try
+        {
+            using var map = F16LineMap.Create((ushort*)weights, 4, 64);
+            Assert.Throws<ArgumentException>(() => new Matrix((void*)weights, TensorDType.F16, 2, 128, map));
+            Assert.Throws<ArgumentException>(() => new Matrix((void*)weights, TensorDType.BF16, 4, 64, map));
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free((void*)weights);
         }
     }
 

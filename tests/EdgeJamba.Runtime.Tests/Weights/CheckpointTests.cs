@@ -94,14 +94,14 @@ public sealed unsafe class CheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// An F16 weight stays in the mapping with its map of regular lines (made once, a bit per 32 columns), where the
-    /// products read one; a BF16 weight has none. Row 0's lines are all zeros and normal numbers, row 1's second line
-    /// holds a subnormal.
+    /// An F16 weight stays in the mapping with its <see cref="F16LineMap"/> (made once, counted in the owned bytes), where the
+    /// products read one; a BF16 weight has none. Row 0's lines are all zeros and normal numbers, row 1's second line holds
+    /// a subnormal, held scaled by 2^10.
     /// </summary>
     [SkippableFact]
-    public void Weight_F16_CarriesItsMapOfRegularLines()
+    public unsafe void Weight_F16_CarriesItsLineMap()
     {
-        Skip.IfNot(Kernels.UsesRegularLines, "the map is made only where the AVX2 products without AVX-512 read it (CI's second pass runs this)");
+        Skip.IfNot(Kernels.UsesLineMaps, "the map is made only where the AVX2 products read it");
         var halves = Enumerable.Range(0, 2 * 96).Select(i => i % 5 == 0 ? (Half)0 : (Half)(1 + (i % 7))).ToArray();
         halves[96 + 40] = BitConverter.UInt16BitsToHalf(0x0001);
         Write(_temp.File("model.safetensors"), [F16("h.weight", [2, 96], halves), BF16("b.weight", [1, 32], [.. Enumerable.Repeat((ushort)0x3F80, 32)])]);
@@ -110,12 +110,15 @@ public sealed unsafe class CheckpointTests : IDisposable
         Matrix first = checkpoint.Weight("h.weight", 2, 96), second = checkpoint.Weight("h.weight", 2, 96);
 
         Assert.Equal(TensorDType.F16, first.DType);
-        Assert.True(first.RegularLines != null && first.RegularLines == second.RegularLines);
-        Assert.Equal(0b111, first.RegularLines[0]);
-        Assert.Equal(0b101, first.RegularLines[1]);
-        Assert.Equal(0b101, first.Slice(1, 1).RegularLines[0]);
-        Assert.True(checkpoint.Weight("b.weight", 1, 32).RegularLines == null);
-        Assert.Equal(0, checkpoint.OwnedBytes);
+        Assert.True(first.LineRecords != null && first.LineRecords == second.LineRecords);
+        int recordBytes = F16LineMap.RecordBytes(96);
+        Assert.Equal(0b111, first.LineRecords[8]);
+        Assert.Equal(0b101, first.LineRecords[recordBytes + 8]);
+        Assert.True(first.Slice(1, 1).LineRecords == first.LineRecords + recordBytes);
+        Assert.Equal([0, 0, 0, 1], new[] { ((int*)first.LineRecords)[0], ((int*)first.LineRecords)[1], ((int*)first.Slice(1, 1).LineRecords)[0], ((int*)first.Slice(1, 1).LineRecords)[1] });
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)(1024 * (float)BitConverter.UInt16BitsToHalf(0x0001))), first.ScaledLines[40 - 32]);
+        Assert.True(checkpoint.Weight("b.weight", 1, 32).LineRecords == null);
+        Assert.Equal((2 * recordBytes) + 64, checkpoint.OwnedBytes);
     }
 
     [Fact]
