@@ -16,12 +16,17 @@ public static partial class Kernels
     private const long MatVecCachedBytes = 256 * 1024;
 
     /// <summary>
-    /// Whether a streamed float32 row's cache lines are prefetched <see cref="WeightPrefetchBytes"/> ahead, one hint per line
-    /// before the row's dot product: on Intel cores, where it measured faster, and not on AMD ones, where it measured slower.
-    /// An AVX-512 Xeon (2 cores, <c>bench -p 1 -n 127 -r 3</c>, interleaved): stories110M-like decode 26.3–26.5 → 29.4–29.8 tok/s on
-    /// one thread and 52.7–55.4 → 58.2–60.7 on two, mamba-130m-like 21.8–21.9 → 24.2–24.8 and 43.1–43.9 → 46.5–47.1,
-    /// jamba-128m 35.8 → 38.7 (stories15M-like, read from L3: 385–407 → 403–404 on one thread, 794–812 → 755–765 on two).
-    /// An EPYC, two threads: mamba-130m-like 29.4 → 25.1, stories110M-like 34.7 → 31.3. Hints change no result.
+    /// Whether a streamed float32 row's cache lines are prefetched <see cref="WeightPrefetchBytes"/> ahead
+    /// (<see cref="DotPrefetched{TSimd, TVector}"/>): on Intel cores, where it measured faster, and not on AMD ones, where
+    /// it measured slower. An AVX-512 Xeon (2 cores, <c>bench -p 1 -n 127 -r 3</c>, interleaved), with the row's hints all
+    /// given before its dot product: stories110M-like decode 26.3–26.5 → 29.4–29.8 tok/s on one thread and 52.7–55.4 →
+    /// 58.2–60.7 on two, mamba-130m-like 21.8–21.9 → 24.2–24.8 and 43.1–43.9 → 46.5–47.1, jamba-128m 35.8 → 38.7
+    /// (stories15M-like, read from L3: 385–407 → 403–404 on one thread, 794–812 → 755–765 on two). A burst of 24 to 48 hints
+    /// stalled on the line fill buffers (<c>perf</c> put half the product's time on the instruction after them), so the
+    /// hints now go inside the product, one per line as it reaches each block: stories110M-like 30.4–31.5 → 32.5–33.9 on
+    /// one thread and 58.3–62.8 → 61.4–66.8 on two, mamba-130m-like 23.9–25.2 → 26.0–27.0 and 45.6–48.8 → 49.0–55.3,
+    /// stories15M-like 412–419 → 421–439 and 779–781 → 797–815 (three interleaved runs of each). An EPYC, two threads, the
+    /// burst: mamba-130m-like 29.4 → 25.1, stories110M-like 34.7 → 31.3. Hints change no result.
     /// </summary>
     private static readonly bool PrefetchFloatRows = X86Base.IsSupported && IsGenuineIntel();
 
@@ -96,15 +101,7 @@ public static partial class Kernels
             // Streamed from memory: one row after the other in address order measured fastest (the reductions are hidden).
             for (; r < rowEnd; r++)
             {
-                if (PrefetchFloatRows)
-                {
-                    byte* ahead = (byte*)(w.Data + ((long)r * w.Cols)) + WeightPrefetchBytes;
-                    for (int b = 0; b < w.Cols * sizeof(float); b += 64)
-                    {
-                        Sse.Prefetch1(ahead + b);
-                    }
-                }
-                destination[r] = Dot<TSimd, TVector>(w.Row(r), x);
+                destination[r] = PrefetchFloatRows ? DotPrefetched<TSimd, TVector>(w.Row(r), x) : Dot<TSimd, TVector>(w.Row(r), x);
             }
             return;
         }

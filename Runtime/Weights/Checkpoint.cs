@@ -117,7 +117,8 @@ public sealed unsafe partial class Checkpoint : IDisposable
     /// row (<see cref="Runtime.Matrix.CopyRowTo"/>): as <see cref="Matrix(string, int, int)"/>, but F16 and BF16 tensors
     /// stay in their stored 16-bit form, in place in the mapping, and are widened on the fly (half the bytes read). Where
     /// the products read it (<see cref="Kernels.UsesLineMaps"/>), an F16 weight comes with its <see cref="F16LineMap"/>, made
-    /// on first use (one pass over the weight; a 512th of its bytes, and a scaled copy of its lines that hold subnormals).
+    /// on first use (one pass over the weight: a record of 16 bytes or more per row, and a scaled copy of the lines that hold
+    /// subnormals).
     /// </summary>
     public Matrix Weight(string name, int rows, int cols)
     {
