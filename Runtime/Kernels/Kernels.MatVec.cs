@@ -241,9 +241,8 @@ public static partial class Kernels
     /// <summary>
     /// <see cref="MatVecPackedAvx2(in Matrix, ReadOnlySpan{float}, Span{float}, int, int)"/> of an F16 weight with an
     /// <see cref="F16LineMap"/>, without AVX-512: every whole line of 32 halves widens in four operations per eight instead
-    /// of eleven. A half sign-extended and shifted left by 13 holds the sign in bit 31 (and in bits 28–30, masked off) and
-    /// its exponent and mantissa in a float's places, below a 112-too-small exponent; multiplying by 2^112 puts it right,
-    /// exactly for zeros and normal numbers. A regular line is read in place at 2^112, an irregular one from its copy scaled
+    /// of eleven (<see cref="WidenNormal8"/>, exact for zeros and normal numbers). A regular line is read in place at 2^112,
+    /// an irregular one from its copy scaled
     /// by 2^10 (no subnormal left) at 2^102, the source and the multiplier chosen without a branch; a row without irregular
     /// lines takes a loop without the choice, and rows the map leaves exact take <see cref="MatVecPackedAvx2{TFormat}"/>.
     /// Same bits as the exact widening.
@@ -288,21 +287,31 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// Eight halves at <paramref name="source"/>, zeros or normal numbers, to float32 times <paramref name="multiplier"/>
+    /// ÷ 2^112, exactly, in four operations: sign-extended and shifted left by 13, a half holds its sign in bit 31 (and in
+    /// bits 28–30, masked off) and its exponent and mantissa in a float's places below a 112-too-small exponent. A
+    /// subnormal would make the multiply take a microcode assist (about 30 times slower) and an infinity or NaN would come
+    /// out finite, hence the <see cref="F16LineMap"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> WidenNormal8(short* source, Vector256<float> multiplier) =>
+        (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * multiplier;
+
     /// <summary>A row of <see cref="MatVecF16MappedAvx2"/> whose lines are all regular: each read in place at 2^112.</summary>
     private static unsafe float F16RegularRowAvx2(ushort* row, float* x, int cols)
     {
         Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-        var mask = Vector256.Create(unchecked((int)0x8FFFFFFF));
         var multiplier = Vector256.Create(0x77800000).AsSingle(); // 2^112
         ushort* end = row + (cols & -F16LineMap.LineColumns);
         for (ushort* line = row; line < end; line += F16LineMap.LineColumns, x += F16LineMap.LineColumns)
         {
             Sse.Prefetch1((byte*)line + WeightPrefetchBytes);
             var source = (short*)line;
-            sum0 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 13) & mask).AsSingle() * multiplier, Vector256.Load(x), sum0);
-            sum1 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 8), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 8), sum1);
-            sum2 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 16), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 16), sum2);
-            sum3 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 24), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 24), sum3);
+            sum0 = Vector256.MultiplyAddEstimate(WidenNormal8(source, multiplier), Vector256.Load(x), sum0);
+            sum1 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 8, multiplier), Vector256.Load(x + 8), sum1);
+            sum2 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 16, multiplier), Vector256.Load(x + 16), sum2);
+            sum3 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 24, multiplier), Vector256.Load(x + 24), sum3);
         }
         return F16RowTailAvx2(end, x, cols & (F16LineMap.LineColumns - 1), sum0, sum1, sum2, sum3);
     }
@@ -314,7 +323,6 @@ public static partial class Kernels
     private static unsafe float F16MappedRowAvx2(ushort* row, ulong* regularBits, ushort* scaled, float* multipliers, float* x, int cols)
     {
         Vector256<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-        var mask = Vector256.Create(unchecked((int)0x8FFFFFFF));
         ushort* end = row + (cols & -F16LineMap.LineColumns), line = row;
         while (line < end)
         {
@@ -328,10 +336,10 @@ public static partial class Kernels
                 var source = (short*)(((nint)line & keep) | ((nint)scaled & ~keep));
                 scaled += ~keep & F16LineMap.LineColumns;
                 var multiplier = Vector256.Create(multipliers[regular]);
-                sum0 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source), 13) & mask).AsSingle() * multiplier, Vector256.Load(x), sum0);
-                sum1 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 8), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 8), sum1);
-                sum2 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 16), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 16), sum2);
-                sum3 = Vector256.MultiplyAddEstimate((Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(source + 24), 13) & mask).AsSingle() * multiplier, Vector256.Load(x + 24), sum3);
+                sum0 = Vector256.MultiplyAddEstimate(WidenNormal8(source, multiplier), Vector256.Load(x), sum0);
+                sum1 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 8, multiplier), Vector256.Load(x + 8), sum1);
+                sum2 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 16, multiplier), Vector256.Load(x + 16), sum2);
+                sum3 = Vector256.MultiplyAddEstimate(WidenNormal8(source + 24, multiplier), Vector256.Load(x + 24), sum3);
             }
         }
         return F16RowTailAvx2(end, x, cols & (F16LineMap.LineColumns - 1), sum0, sum1, sum2, sum3);
